@@ -1,0 +1,66 @@
+# SPDX-License-Identifier: Apache-2.0
+#
+# The two commands a user needs: `make run` and `make check`.  Everything
+# else (`make`, `make fuzz`, `make bench`) is for developers.  Meson does the
+# real work; this file only installs dependencies and picks build dirs.
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+STATE_DIR  ?= /var/lib/gureum
+LISTEN     ?= 0.0.0.0:8080
+FUZZ_TIME  ?= 600
+PY         := /usr/bin/python3
+
+.PHONY: all deps run check unit asan integration tempest fuzz fuzz-short bench clean
+
+all: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+deps:
+	@scripts/install-deps
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) --buildtype=debugoptimized -Dwerror=true
+
+$(ASAN_BUILD)/build.ninja:
+	meson setup $(ASAN_BUILD) --buildtype=debug -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false
+
+$(FUZZ_BUILD)/build.ninja:
+	CC=clang meson setup $(FUZZ_BUILD) --buildtype=debug -Dwerror=true -Dfuzz=true -Db_lundef=false
+
+# Serve an all-in-one cloud in the foreground; initialise it on first use.
+run: deps all
+	@test -f $(STATE_DIR)/gureum.conf || $(BUILD)/gureum init --state-dir $(STATE_DIR) --listen $(LISTEN)
+	@echo "gureum: state in $(STATE_DIR); in another shell run:"
+	@echo "    eval \"\$$($(CURDIR)/$(BUILD)/gureum openrc --state-dir $(STATE_DIR))\" && openstack token issue"
+	exec $(BUILD)/gureumd --state-dir $(STATE_DIR)
+
+check: deps all unit asan fuzz-short integration tempest
+
+unit: all
+	meson test -C $(BUILD) --print-errorlogs
+
+asan: $(ASAN_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD)
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		meson test -C $(ASAN_BUILD) --suite unit --print-errorlogs
+
+integration: all
+	$(PY) -m pytest -q tests/integration
+
+tempest: all
+	tests/tempest/with-cloud tests/tempest/run ../shared/interop/compute-required-identity.txt
+
+fuzz: $(FUZZ_BUILD)/build.ninja
+	ninja -C $(FUZZ_BUILD)
+	tests/fuzz/run $(FUZZ_BUILD) $(FUZZ_TIME)
+
+fuzz-short:
+	$(MAKE) fuzz FUZZ_TIME=30
+
+bench: all
+	bench/identity
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

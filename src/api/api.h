@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The API layer's contract with services: each service declares its
+ * routes once in a static table (method, path, handler, policy, request
+ * schema, success status) and the generic pipeline in api_dispatch.c does
+ * route matching, token auth, policy, body parsing and schema validation,
+ * calls the handler, and renders errors from one table (api_error.c).
+ * Handlers never write a status code for a failure.
+ */
+#pragma once
+
+#include "core/config.h"
+#include "core/ctx.h"
+#include "util/buf.h"
+#include "util/jx.h"
+
+#define API_MAX_PARAMS 4
+
+/* Who may call a route.  Evaluated against Ctx.auth before the handler. */
+typedef enum ApiPolicy {
+        POLICY_PUBLIC,          /* no token needed */
+        POLICY_AUTHENTICATED,   /* any valid token */
+        POLICY_READER,          /* any role in the token's scope */
+        POLICY_ADMIN,           /* the admin role */
+        POLICY_ADMIN_OR_SELF,   /* admin, or {user_id} is the caller */
+        POLICY_ADMIN_OR_SCOPED, /* admin, or the token is scoped to {project_id} */
+        POLICY_HANDLER,         /* authenticated; the handler decides (target-based rules) */
+} ApiPolicy;
+
+/* How errors are rendered: each OpenStack service has its own body shape. */
+typedef enum ApiErrorStyle {
+        API_ERRORS_KEYSTONE,    /* {"error": {"code", "title", "message"}} */
+        API_ERRORS_GLANCE,      /* {"code", "title", "message"}, Glance's webob JSON */
+        API_ERRORS_NOVA,        /* {"itemNotFound": {"code", "message"}} */
+} ApiErrorStyle;
+
+typedef struct ApiCall ApiCall;
+
+/* What a handler hands back on success. */
+typedef struct ApiReply {
+        int status;              /* 0: the route's .ok */
+        json_t *body;            /* owned; NULL for an empty body */
+        char *content_type;      /* owned; NULL: application/json */
+        Buf headers;             /* "Name: value\n" lines, added verbatim */
+} ApiReply;
+
+typedef int (*ApiHandler)(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply);
+
+typedef struct ApiRoute {
+        const char *method;      /* "GET", "POST", ...; GET routes also answer HEAD */
+        const char *path;        /* after the service prefix, "{name}" matches one segment */
+        ApiHandler handler;
+        ApiPolicy policy;
+        const char *schema;      /* request body schema file, NULL: no body expected */
+        int ok;                  /* success status; 0 means 200 */
+        const void *data;        /* handed to the handler: generic handlers serve many resources */
+} ApiRoute;
+
+typedef struct ApiService {
+        const char *name;        /* "identity" */
+        const char *prefix;      /* "/identity" */
+        ApiErrorStyle errors;
+        const ApiRoute *routes;  /* ends with an entry whose method is NULL */
+        const char *catalog_type; /* published in the catalog under this type, e.g. "identity" */
+        const char *catalog_name; /* and this name, e.g. "keystone" */
+} ApiService;
+
+/* Accessors for the request being handled. */
+const char *api_param(const ApiCall *call, const char *name);   /* path parameter */
+const char *api_query(const ApiCall *call, const char *name);   /* first query value, or NULL */
+bool api_query_has(const ApiCall *call, const char *name);
+const char *api_header(const ApiCall *call, const char *name);  /* case-insensitive */
+const char *api_method(const ApiCall *call);
+const void *api_route_data(const ApiCall *call);
+const char *api_path(const ApiCall *call);                      /* the request path */
+/* The configured public base URL, without trailing slash. */
+const char *api_base_url(void);
+const Config *api_config(void);
+
+/* Adds a response header. */
+void api_reply_header(ApiReply *reply, const char *name, const char *value);
+
+/* The service registry (api_registry.c). */
+extern const ApiService *const api_services[];
+
+/*
+ * Token validation hook: the identity service fills Ctx.auth from a token
+ * string.  Returns -EPERM (with a message) for a missing, malformed,
+ * expired or revoked token.
+ */
+int api_authenticate(Ctx *c, const char *token);
+
+/* The HTTP server (api_http.c). */
+typedef struct ApiServer ApiServer;
+int api_server_start(const Config *cfg, ApiServer **ret);
+ApiServer *api_server_stop(ApiServer *s);

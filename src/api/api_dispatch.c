@@ -1,0 +1,315 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The request pipeline every API call goes through, in order: find the
+ * service and route, authenticate the token, check the route's policy,
+ * parse and validate the body against the route's schema, call the
+ * handler, render the result or the error.  This is the only place that
+ * enforces what the route tables declare.
+ */
+#include "api/api_internal.h"
+#include "api/api_error.h"
+#include "api/api_schema.h"
+#include "db/db.h"
+#include "util/log.h"
+
+#include <microhttpd.h>
+
+static const Config *config;
+static char *base_url;
+
+void api_dispatch_setup(const Config *cfg) {
+        config = cfg;
+        free(base_url);
+        base_url = config_public_url(cfg);
+}
+
+const char *api_base_url(void) {
+        return base_url;
+}
+
+const Config *api_config(void) {
+        return config;
+}
+
+void api_response_done(ApiResponse *r) {
+        free(r->body);
+        free(r->content_type);
+        buf_done(&r->headers);
+}
+
+const char *api_param(const ApiCall *call, const char *name) {
+        for (size_t i = 0; i < call->n_params; i++)
+                if (streq(call->param_names[i], name))
+                        return call->param_values[i];
+        return NULL;
+}
+
+const char *api_query(const ApiCall *call, const char *name) {
+        return MHD_lookup_connection_value(call->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+bool api_query_has(const ApiCall *call, const char *name) {
+        const char *v = NULL;
+        return MHD_lookup_connection_value_n(call->conn, MHD_GET_ARGUMENT_KIND, name, strlen(name), &v, NULL) ==
+               MHD_YES;
+}
+
+const char *api_header(const ApiCall *call, const char *name) {
+        return MHD_lookup_connection_value(call->conn, MHD_HEADER_KIND, name);
+}
+
+const char *api_path(const ApiCall *call) {
+        return call->path;
+}
+
+const void *api_route_data(const ApiCall *call) {
+        return call->route->data;
+}
+
+const char *api_method(const ApiCall *call) {
+        return call->method;
+}
+
+void api_reply_header(ApiReply *reply, const char *name, const char *value) {
+        buf_printf(&reply->headers, "%s: %s\n", name, value);
+}
+
+static const ApiService *find_service(const char *path) {
+        for (size_t i = 0; api_services[i]; i++) {
+                const char *p = api_services[i]->prefix;
+                size_t n = strlen(p);
+                if (strncmp(path, p, n) == 0 && (path[n] == '/' || path[n] == '\0'))
+                        return api_services[i];
+        }
+        return NULL;
+}
+
+/*
+ * Matches path (already without the service prefix) against a route path.
+ * Returns a score: -1 for no match, else the number of literal segments,
+ * so that "/auth/tokens" beats "/{x}/tokens" whatever the table order.
+ */
+static int route_match(const char *pattern, const char *path, ApiCall *call) {
+        int literals = 0;
+        size_t np = 0;
+        const char *p = pattern, *s = path;
+
+        for (;;) {
+                while (*p == '/')
+                        p++;
+                while (*s == '/')
+                        s++;
+                if (!*p || !*s)
+                        break;
+                size_t pl = strcspn(p, "/"), sl = strcspn(s, "/");
+                if (p[0] == '{') {
+                        if (np >= API_MAX_PARAMS)
+                                return -1;
+                        if (call) {
+                                call->param_names[np] = NULL; /* filled by caller from the pattern */
+                                call->param_values[np] = xstrndup(s, sl);
+                        }
+                        np++;
+                } else {
+                        if (pl != sl || strncmp(p, s, pl) != 0)
+                                return -1;
+                        literals++;
+                }
+                p += pl;
+                s += sl;
+        }
+        if (*p || *s)
+                return -1;
+        if (call)
+                call->n_params = np;
+        return literals;
+}
+
+/* Records parameter names from pattern into call, in order. */
+static void route_param_names(const char *pattern, ApiCall *call) {
+        static __thread char names[API_MAX_PARAMS][32];
+        size_t np = 0;
+        for (const char *p = strchr(pattern, '{'); p && np < API_MAX_PARAMS; p = strchr(p + 1, '{')) {
+                size_t n = strcspn(p + 1, "}");
+                snprintf(names[np], sizeof(names[np]), "%.*s", (int) n, p + 1);
+                call->param_names[np] = names[np];
+                np++;
+        }
+}
+
+static void url_decode_params(ApiCall *call) {
+        for (size_t i = 0; i < call->n_params; i++) {
+                char *v = call->param_values[i];
+                size_t n = MHD_http_unescape(v);
+                v[n] = '\0';
+        }
+}
+
+static bool method_matches(const char *route_method, const char *method) {
+        return streq(route_method, method) || (streq(route_method, "GET") && streq(method, "HEAD"));
+}
+
+/* Finds the best route for method+path; -ENOENT no path matches, -ENOSYS wrong method. */
+static int find_route(const ApiService *svc, const char *method, const char *rest, ApiCall *call) {
+        const ApiRoute *best = NULL;
+        int best_score = -1;
+        bool path_seen = false;
+
+        for (const ApiRoute *r = svc->routes; r->method; r++) {
+                int score = route_match(r->path, rest, NULL);
+                if (score < 0)
+                        continue;
+                path_seen = true;
+                if (!method_matches(r->method, method))
+                        continue;
+                if (score > best_score) {
+                        best = r;
+                        best_score = score;
+                }
+        }
+        if (!best)
+                return path_seen ? -ENOSYS : -ENOENT;
+        (void) route_match(best->path, rest, call);
+        route_param_names(best->path, call);
+        url_decode_params(call);
+        call->route = best;
+        return 0;
+}
+
+static int check_policy(Ctx *c, const ApiCall *call) {
+        const Auth *a = &c->auth;
+
+        switch (call->route->policy) {
+        case POLICY_PUBLIC:
+        case POLICY_AUTHENTICATED:
+        case POLICY_HANDLER:
+                return 0;
+        case POLICY_READER:
+                if (a->is_reader || a->is_admin)
+                        return 0;
+                break;
+        case POLICY_ADMIN:
+                if (a->is_admin)
+                        return 0;
+                break;
+        case POLICY_ADMIN_OR_SELF:
+                if (a->is_admin || streq_ptr(api_param(call, "user_id"), a->user_id))
+                        return 0;
+                break;
+        case POLICY_ADMIN_OR_SCOPED:
+                if (a->is_admin || (a->project_id && streq_ptr(api_param(call, "project_id"), a->project_id)))
+                        return 0;
+                break;
+        }
+        return ctx_error(c, -EACCES, RES_NONE, "You are not authorized to perform the requested action.");
+}
+
+static int parse_body(Ctx *c, const ApiCall *call, const Buf *body, json_t **ret) {
+        const json_t *schema;
+        json_error_t err;
+        char *msg = NULL;
+
+        if (!call->route->schema)
+                return 0;
+        if (!body || body->len == 0)
+                return ctx_error(c, -EINVAL, RES_NONE, "The request body is missing; a JSON object is expected.");
+        _cleanup_json_ json_t *j = jx_parse(body->data, body->len, &err);
+        if (!j)
+                return ctx_error(c, -EINVAL, RES_NONE, "Malformed JSON in request body: %s.", err.text);
+        schema = api_schema_get(call->route->schema);
+        if (!schema)
+                abort(); /* a route naming a missing schema is a build-time bug */
+        if (api_schema_validate(schema, j, &msg) < 0) {
+                int r = ctx_error(c, -EINVAL, RES_NONE, "%s", msg);
+                free(msg);
+                return r;
+        }
+        *ret = TAKE_PTR(j);
+        return 0;
+}
+
+static void render_error(Ctx *c, ApiErrorStyle style, int code, ApiResponse *ret) {
+        const ApiErrorInfo *e = api_error_lookup(code);
+        const char *msg = c->error_message;
+
+        if (!msg || e->status >= 500) {
+                if (e->status >= 500 && msg)
+                        log_full(LOG_LEVEL_ERROR, "api", c->request_id, "%s", msg);
+                msg = e->status >= 500 ? "An unexpected error prevented the server from fulfilling your request."
+                                       : e->title;
+        }
+        _cleanup_json_ json_t *b = api_error_body(style, e, msg);
+        ret->status = e->status;
+        ret->body = jx_dump(b);
+        ret->body_len = strlen(ret->body);
+        ret->content_type = xstrdup("application/json");
+}
+
+static void call_done(ApiCall *call) {
+        for (size_t i = 0; i < call->n_params; i++)
+                free(call->param_values[i]);
+}
+
+/* Steps 1-6 of the pipeline; returns the handler's result or the first failure. */
+static int run_pipeline(Ctx *c, ApiCall *call, const Buf *body, bool too_large, ApiReply *reply) {
+        _cleanup_json_ json_t *req = NULL;
+        int r;
+
+        if (!call->service)
+                return ctx_error(c, -ENOENT, RES_NONE, "The resource could not be found.");
+        r = find_route(call->service, call->method, call->path + strlen(call->service->prefix), call);
+        if (r == -ENOSYS)
+                return ctx_error(c, r, RES_NONE, "The method %s is not allowed for this resource.", call->method);
+        if (r < 0)
+                return ctx_error(c, r, RES_NONE, "The resource could not be found.");
+        if (too_large)
+                return ctx_error(c, -EFBIG, RES_NONE, "Request is too large: the body exceeds %lld bytes.",
+                                 (long long) config->max_body_size);
+        if (!c->db)
+                return ctx_error(c, -EAGAIN, RES_NONE, "The database is not available.");
+        if (call->route->policy != POLICY_PUBLIC) {
+                const char *token = api_header(call, "X-Auth-Token");
+                if (isempty(token))
+                        return ctx_error(c, -EPERM, RES_TOKEN, "The request you have made requires authentication.");
+                r = api_authenticate(c, token);
+                if (r < 0)
+                        return r;
+                r = check_policy(c, call);
+                if (r < 0)
+                        return r;
+        }
+        r = parse_body(c, call, body, &req);
+        if (r < 0)
+                return r;
+        return call->route->handler(c, call, req, reply);
+}
+
+void api_dispatch(struct MHD_Connection *conn, const char *method, const char *path, const Buf *body,
+                  bool too_large, Ctx *c, ApiResponse *ret) {
+        ApiCall call = { .conn = conn, .method = method, .path = path, .service = find_service(path) };
+        ApiReply reply = {};
+        int r;
+
+        r = run_pipeline(c, &call, body, too_large, &reply);
+        if (r < 0) {
+                if (!c->error)
+                        ctx_error(c, r, RES_NONE, "%s", api_error_lookup(r)->title);
+                render_error(c, call.service ? call.service->errors : API_ERRORS_KEYSTONE, c->error, ret);
+        } else {
+                ret->status = reply.status ? (unsigned) reply.status
+                              : call.route->ok ? (unsigned) call.route->ok : 200;
+                if (reply.body) {
+                        ret->body = jx_dump(reply.body);
+                        ret->body_len = strlen(ret->body);
+                        ret->content_type = reply.content_type ? TAKE_PTR(reply.content_type)
+                                                               : xstrdup("application/json");
+                }
+                ret->headers = reply.headers;
+                reply.headers = (Buf) {};
+        }
+        if (reply.body)
+                json_decref(reply.body);
+        free(reply.content_type);
+        buf_done(&reply.headers);
+        call_done(&call);
+}

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The HTTP server: libmicrohttpd with a pool of epoll threads.  It owns
+ * the per-request lifetime (Request, freed in the completion callback),
+ * reads bodies up to the configured limit, hands the request to the
+ * pipeline, sends the response with x-openstack-request-id, and writes
+ * one access-log line per request.
+ */
+#include "api/api_internal.h"
+#include "db/db.h"
+#include "util/log.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <sys/socket.h>
+
+struct ApiServer {
+        struct MHD_Daemon *mhd;
+        const Config *cfg;
+};
+
+/* Everything one request owns; freed by on_completed. */
+typedef struct Request {
+        Buf body;
+        bool too_large;
+        int64_t started;        /* usec */
+        unsigned status;
+        size_t sent;
+        char request_id[48];
+        char *method;
+        char *path;
+} Request;
+
+static void request_free(Request *rq) {
+        buf_done(&rq->body);
+        free(rq->method);
+        free(rq->path);
+        free(rq);
+}
+
+static void add_headers(struct MHD_Response *resp, const Buf *headers) {
+        if (!headers->data)
+                return;
+        _cleanup_free_ char *copy = xstrdup(headers->data);
+        char *save = NULL;
+        for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *colon = strchr(line, ':');
+                if (!colon)
+                        continue;
+                *colon = '\0';
+                const char *value = colon + 1;
+                while (*value == ' ')
+                        value++;
+                MHD_add_response_header(resp, line, value);
+        }
+}
+
+static enum MHD_Result respond(struct MHD_Connection *conn, Request *rq, Ctx *c, ApiResponse *res) {
+        struct MHD_Response *resp;
+        enum MHD_Result ret;
+
+        resp = MHD_create_response_from_buffer(res->body_len, res->body ? res->body : (char *) "",
+                                               res->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+        res->body = NULL; /* MHD owns it now */
+        if (res->content_type)
+                MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, res->content_type);
+        MHD_add_response_header(resp, "x-openstack-request-id", c->request_id);
+        MHD_add_response_header(resp, "Vary", "X-Auth-Token");
+        add_headers(resp, &res->headers);
+        rq->status = res->status;
+        rq->sent = res->body_len;
+        ret = MHD_queue_response(conn, res->status, resp);
+        MHD_destroy_response(resp);
+        return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls) {
+        ApiServer *s = cls;
+        Request *rq = *con_cls;
+
+        if (!rq) {
+                const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
+                int64_t len = 0;
+                rq = xcalloc(1, sizeof(*rq));
+                rq->started = now_usec();
+                rq->method = xstrdup(method);
+                rq->path = xstrdup(url);
+                /* Refuse early when the client tells us the size; drain the body to answer cleanly. */
+                if (cl && (parse_int64(cl, 0, INT64_MAX, &len) < 0 || len > s->cfg->max_body_size))
+                        rq->too_large = true;
+                *con_cls = rq;
+                return MHD_YES;
+        }
+        if (*upload_data_size > 0) {
+                if (!rq->too_large) {
+                        if (rq->body.len + *upload_data_size > (size_t) s->cfg->max_body_size) {
+                                rq->too_large = true;
+                                buf_done(&rq->body);
+                        } else
+                                buf_append(&rq->body, upload_data, *upload_data_size);
+                }
+                *upload_data_size = 0;
+                return MHD_YES;
+        }
+
+        Ctx c;
+        ApiResponse res = {};
+        ctx_init(&c, db_thread());
+        memcpy(rq->request_id, c.request_id, sizeof(rq->request_id));
+        api_dispatch(conn, method, url, &rq->body, rq->too_large, &c, &res);
+        enum MHD_Result ret = respond(conn, rq, &c, &res);
+        api_response_done(&res);
+        ctx_done(&c);
+        return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe) {
+        ApiServer *s = cls;
+        Request *rq = *con_cls;
+
+        if (!rq)
+                return;
+        if (s->cfg->access_log && log_enabled(LOG_LEVEL_INFO)) {
+                const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+                char addr[INET6_ADDRSTRLEN] = "-";
+                if (ci && ci->client_addr) {
+                        const struct sockaddr *sa = ci->client_addr;
+                        if (sa->sa_family == AF_INET)
+                                inet_ntop(AF_INET, &((const struct sockaddr_in *) sa)->sin_addr, addr, sizeof(addr));
+                        else if (sa->sa_family == AF_INET6)
+                                inet_ntop(AF_INET6, &((const struct sockaddr_in6 *) sa)->sin6_addr, addr, sizeof(addr));
+                }
+                log_full(LOG_LEVEL_INFO, "access", rq->request_id[0] ? rq->request_id : NULL,
+                         "%s %s %s %u %zu %.3fms%s", addr, rq->method, rq->path, rq->status, rq->sent,
+                         (double) (now_usec() - rq->started) / 1000.0,
+                         toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
+        }
+        request_free(rq);
+        *con_cls = NULL;
+}
+
+static int resolve_listen(const char *listen, struct sockaddr_storage *ret, socklen_t *ret_len) {
+        _cleanup_free_ char *host = NULL;
+        struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_PASSIVE, .ai_socktype = SOCK_STREAM }, *ai;
+        uint16_t port;
+        char portstr[8];
+        int r;
+
+        r = config_listen_split(listen, &host, &port);
+        if (r < 0)
+                return r;
+        /* "[::1]:8080" */
+        if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+                memmove(host, host + 1, strlen(host));
+                host[strlen(host) - 1] = '\0';
+        }
+        snprintf(portstr, sizeof(portstr), "%u", port);
+        if (getaddrinfo(host, portstr, &hints, &ai) != 0)
+                return -EINVAL;
+        memcpy(ret, ai->ai_addr, ai->ai_addrlen);
+        *ret_len = ai->ai_addrlen;
+        freeaddrinfo(ai);
+        return 0;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
+        char msg[512];
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        log_debug("http", "%s", msg);
+}
+
+int api_server_start(const Config *cfg, ApiServer **ret) {
+        struct sockaddr_storage addr;
+        socklen_t addrlen;
+        unsigned threads = (unsigned) cfg->threads;
+        int r;
+
+        r = resolve_listen(cfg->listen, &addr, &addrlen);
+        if (r < 0) {
+                log_error("http", "invalid listen address '%s'", cfg->listen);
+                return r;
+        }
+        if (threads == 0) {
+                long n = sysconf(_SC_NPROCESSORS_ONLN);
+                threads = (unsigned) (n > 0 ? 2 * n : 4);
+                if (threads < 4)
+                        threads = 4;
+        }
+        api_dispatch_setup(cfg);
+
+        ApiServer *s = xcalloc(1, sizeof(*s));
+        s->cfg = cfg;
+        unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+        if (addr.ss_family == AF_INET6)
+                flags |= MHD_USE_IPv6;
+        s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+                                  MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
+                                  MHD_OPTION_THREAD_POOL_SIZE, threads,
+                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) 120,
+                                  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 128 * 1024,
+                                  MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned) 1,
+                                  MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+                                  MHD_OPTION_END);
+        if (!s->mhd) {
+                log_error("http", "cannot listen on %s", cfg->listen);
+                free(s);
+                return -EADDRINUSE;
+        }
+        log_info("http", "listening on %s with %u threads; public URL %s", cfg->listen, threads, api_base_url());
+        *ret = s;
+        return 0;
+}
+
+ApiServer *api_server_stop(ApiServer *s) {
+        if (!s)
+                return NULL;
+        MHD_stop_daemon(s->mhd);
+        free(s);
+        return NULL;
+}

@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The request-schema validator (see api_schema.h).  Recursion depth is
+ * bounded by the schema, not by the instance, so hostile input cannot
+ * exhaust the stack.
+ */
+#include "api/api_schema.h"
+#include "util/buf.h"
+#include "util/embed.h"
+
+#include <math.h>
+#include <pthread.h>
+
+extern const EmbeddedFile api_schemas[];
+
+typedef struct Walk {
+        const json_t *root;   /* for $ref */
+        Buf path;             /* "a/b/0" of the current field */
+        char *msg;
+} Walk;
+
+static int fail(Walk *w, const char *fmt, ...) _printf_(2, 3);
+static int fail(Walk *w, const char *fmt, ...) {
+        if (!w->msg) {
+                _cleanup_free_ char *what = NULL;
+                va_list ap;
+                va_start(ap, fmt);
+                what = xvasprintf(fmt, ap);
+                va_end(ap);
+                if (w->path.len)
+                        w->msg = xasprintf("Invalid input for field '%s': %s.", w->path.data, what);
+                else
+                        w->msg = xasprintf("Invalid input: %s.", what);
+        }
+        return -EINVAL;
+}
+
+static const char *type_of(const json_t *j) {
+        switch (json_typeof(j)) {
+        case JSON_OBJECT: return "object";
+        case JSON_ARRAY: return "array";
+        case JSON_STRING: return "string";
+        case JSON_INTEGER: return "integer";
+        case JSON_REAL: return "number";
+        case JSON_TRUE:
+        case JSON_FALSE: return "boolean";
+        case JSON_NULL: return "null";
+        }
+        return "unknown";
+}
+
+static bool type_matches(const char *want, const json_t *j) {
+        const char *have = type_of(j);
+        if (streq(want, have))
+                return true;
+        /* An integer is also a number; 1.0 is not an integer (as jsonschema). */
+        return streq(want, "number") && json_is_integer(j);
+}
+
+/* A short rendering of a value for messages, quoting strings like Python. */
+static char *repr(const json_t *j) {
+        if (json_is_string(j))
+                return xasprintf("'%.64s'", json_string_value(j));
+        if (json_is_object(j))
+                return xstrdup("{...}");
+        if (json_is_array(j))
+                return xstrdup("[...]");
+        _cleanup_free_ char *s = jx_dump(j);
+        return xasprintf("%.64s", s);
+}
+
+static int validate(Walk *w, const json_t *schema, const json_t *inst, int depth);
+
+static void path_push(Walk *w, const char *seg, size_t *saved) {
+        *saved = w->path.len;
+        if (w->path.len)
+                buf_puts(&w->path, "/");
+        buf_puts(&w->path, seg);
+}
+
+static void path_pop(Walk *w, size_t saved) {
+        w->path.len = saved;
+        if (w->path.data)
+                w->path.data[saved] = '\0';
+}
+
+static int check_type(Walk *w, const json_t *schema, const json_t *inst) {
+        const json_t *t = json_object_get(schema, "type");
+        if (!t)
+                return 0;
+        if (json_is_string(t)) {
+                if (type_matches(json_string_value(t), inst))
+                        return 0;
+                _cleanup_free_ char *r = repr(inst);
+                return fail(w, "%s is not of type '%s'", r, json_string_value(t));
+        }
+        size_t i;
+        const json_t *v;
+        json_array_foreach(t, i, v)
+                if (json_is_string(v) && type_matches(json_string_value(v), inst))
+                        return 0;
+        _cleanup_free_ char *r = repr(inst);
+        return fail(w, "%s is not of an allowed type", r);
+}
+
+static int check_object(Walk *w, const json_t *schema, const json_t *inst, int depth) {
+        const json_t *props = json_object_get(schema, "properties");
+        const json_t *addl = json_object_get(schema, "additionalProperties");
+        const json_t *req = json_object_get(schema, "required");
+        const char *key;
+        const json_t *v;
+        size_t i;
+
+        json_array_foreach(req, i, v)
+                if (json_is_string(v) && !json_object_get(inst, json_string_value(v)))
+                        return fail(w, "'%s' is a required property", json_string_value(v));
+        json_object_foreach((json_t *) inst, key, v) {
+                const json_t *sub = json_object_get(props, key);
+                size_t saved;
+                int r;
+                if (!sub) {
+                        if (json_is_false(addl))
+                                return fail(w, "Additional properties are not allowed ('%.64s' was unexpected)",
+                                            key);
+                        if (!json_is_object(addl))
+                                continue;
+                        sub = addl;
+                }
+                path_push(w, key, &saved);
+                r = validate(w, sub, v, depth + 1);
+                if (r < 0)
+                        return r;
+                path_pop(w, saved);
+        }
+        int64_t n;
+        if (json_is_integer(json_object_get(schema, "minProperties")) &&
+            (n = json_integer_value(json_object_get(schema, "minProperties"))) > (int64_t) json_object_size(inst))
+                return fail(w, "should have at least %lld properties", (long long) n);
+        return 0;
+}
+
+static int check_array(Walk *w, const json_t *schema, const json_t *inst, int depth) {
+        const json_t *items = json_object_get(schema, "items"), *v;
+        const json_t *mn = json_object_get(schema, "minItems"), *mx = json_object_get(schema, "maxItems");
+        size_t i, n = json_array_size(inst);
+
+        if (json_is_integer(mn) && (json_int_t) n < json_integer_value(mn))
+                return fail(w, "is too short (at least %lld items)", (long long) json_integer_value(mn));
+        if (json_is_integer(mx) && (json_int_t) n > json_integer_value(mx))
+                return fail(w, "is too long (at most %lld items)", (long long) json_integer_value(mx));
+        if (json_is_true(json_object_get(schema, "uniqueItems")))
+                for (i = 0; i < n; i++)
+                        for (size_t j = i + 1; j < n; j++)
+                                if (json_equal(json_array_get(inst, i), json_array_get(inst, j)))
+                                        return fail(w, "has non-unique elements");
+        if (!json_is_object(items))
+                return 0;
+        json_array_foreach(inst, i, v) {
+                char idx[24];
+                size_t saved;
+                snprintf(idx, sizeof(idx), "%zu", i);
+                path_push(w, idx, &saved);
+                int r = validate(w, items, v, depth + 1);
+                if (r < 0)
+                        return r;
+                path_pop(w, saved);
+        }
+        return 0;
+}
+
+static int check_string(Walk *w, const json_t *schema, const json_t *inst) {
+        const json_t *mn = json_object_get(schema, "minLength"), *mx = json_object_get(schema, "maxLength");
+        /* Lengths count characters, not bytes, as jsonschema does. */
+        size_t chars = 0;
+        for (const unsigned char *p = (const unsigned char *) json_string_value(inst); *p; p++)
+                if ((*p & 0xc0) != 0x80)
+                        chars++;
+        if (json_is_integer(mn) && (json_int_t) chars < json_integer_value(mn)) {
+                _cleanup_free_ char *r = repr(inst);
+                return fail(w, "%s is too short", r);
+        }
+        if (json_is_integer(mx) && (json_int_t) chars > json_integer_value(mx)) {
+                _cleanup_free_ char *r = repr(inst);
+                return fail(w, "%s is too long", r);
+        }
+        return 0;
+}
+
+static int check_number(Walk *w, const json_t *schema, const json_t *inst) {
+        const json_t *mn = json_object_get(schema, "minimum"), *mx = json_object_get(schema, "maximum");
+        double v = json_number_value(inst);
+        if (json_is_number(mn) && v < json_number_value(mn)) {
+                _cleanup_free_ char *r = repr(inst);
+                return fail(w, "%s is less than the minimum of %g", r, json_number_value(mn));
+        }
+        if (json_is_number(mx) && v > json_number_value(mx)) {
+                _cleanup_free_ char *r = repr(inst);
+                return fail(w, "%s is greater than the maximum of %g", r, json_number_value(mx));
+        }
+        return 0;
+}
+
+static const json_t *resolve_ref(Walk *w, const char *ref) {
+        const char *prefix = "#/definitions/";
+        if (!startswith(ref, prefix))
+                return NULL;
+        return json_object_get(json_object_get(w->root, "definitions"), ref + strlen(prefix));
+}
+
+/* Counts how many of the schemas in list accept inst, without messages. */
+static size_t count_matches(Walk *w, const json_t *list, const json_t *inst, int depth) {
+        size_t i, n = 0;
+        const json_t *sub;
+        json_array_foreach(list, i, sub) {
+                Walk probe = { .root = w->root };
+                if (validate(&probe, sub, inst, depth + 1) == 0)
+                        n++;
+                free(probe.msg);
+                buf_done(&probe.path);
+        }
+        return n;
+}
+
+static int validate(Walk *w, const json_t *schema, const json_t *inst, int depth) {
+        const json_t *v;
+        int r;
+
+        if (depth > 64)
+                return fail(w, "schema nesting is too deep");
+        if ((v = json_object_get(schema, "$ref"))) {
+                const json_t *target = resolve_ref(w, json_string_value(v) ? json_string_value(v) : "");
+                if (!target)
+                        abort(); /* a broken schema is a build-time bug */
+                return validate(w, target, inst, depth + 1);
+        }
+        r = check_type(w, schema, inst);
+        if (r < 0)
+                return r;
+        if ((v = json_object_get(schema, "enum"))) {
+                size_t i;
+                const json_t *e;
+                bool found = false;
+                json_array_foreach(v, i, e)
+                        if (json_equal(e, inst))
+                                found = true;
+                if (!found) {
+                        _cleanup_free_ char *rp = repr(inst);
+                        return fail(w, "%s is not one of the allowed values", rp);
+                }
+        }
+        if ((v = json_object_get(schema, "anyOf")) && count_matches(w, v, inst, depth) == 0) {
+                _cleanup_free_ char *rp = repr(inst);
+                return fail(w, "%s is not valid under any of the given schemas", rp);
+        }
+        if ((v = json_object_get(schema, "oneOf")) && count_matches(w, v, inst, depth) != 1) {
+                _cleanup_free_ char *rp = repr(inst);
+                return fail(w, "%s is not valid under exactly one of the given schemas", rp);
+        }
+        if (json_is_object(inst))
+                return check_object(w, schema, inst, depth);
+        if (json_is_array(inst))
+                return check_array(w, schema, inst, depth);
+        if (json_is_string(inst))
+                return check_string(w, schema, inst);
+        if (json_is_number(inst))
+                return check_number(w, schema, inst);
+        return 0;
+}
+
+int api_schema_validate(const json_t *schema, const json_t *instance, char **ret_msg) {
+        Walk w = { .root = schema };
+        int r = validate(&w, schema, instance, 0);
+        if (r < 0 && ret_msg)
+                *ret_msg = TAKE_PTR(w.msg);
+        free(w.msg);
+        buf_done(&w.path);
+        return r;
+}
+
+/* Parsed schemas, one per embedded file, built once and never freed. */
+static json_t **parsed;
+static pthread_once_t parsed_once = PTHREAD_ONCE_INIT;
+
+static void parse_all(void) {
+        size_t n = 0;
+        while (api_schemas[n].name)
+                n++;
+        parsed = xcalloc(n + 1, sizeof(json_t *));
+        for (size_t i = 0; i < n; i++) {
+                json_error_t err;
+                parsed[i] = json_loadb(api_schemas[i].data, api_schemas[i].len, 0, &err);
+                if (!parsed[i]) {
+                        fprintf(stderr, "schema %s: %s (line %d)\n", api_schemas[i].name, err.text, err.line);
+                        abort(); /* broken embedded schema: a build-time bug */
+                }
+        }
+}
+
+const json_t *api_schema_get(const char *name) {
+        pthread_once(&parsed_once, parse_all);
+        for (size_t i = 0; api_schemas[i].name; i++)
+                if (streq(api_schemas[i].name, name))
+                        return parsed[i];
+        return NULL;
+}

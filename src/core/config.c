@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The config table, its INI parser and its writer (see config.h).
+ */
+#include "core/config.h"
+#include "util/buf.h"
+#include "util/fileio.h"
+#include "util/log.h"
+
+#include <ctype.h>
+#include <stddef.h>
+
+typedef enum ConfigType { CONFIG_STRING, CONFIG_INT, CONFIG_BOOL } ConfigType;
+
+typedef struct ConfigKey {
+        const char *section;
+        const char *key;
+        ConfigType type;
+        size_t offset;       /* into Config */
+        const char *def;     /* default, as written in the file */
+        int64_t min, max;    /* for CONFIG_INT */
+        const char *help;    /* one or two sentences, written above the key */
+} ConfigKey;
+
+#define KEY(s, k, t, field, d, lo, hi, h) \
+        { s, k, t, offsetof(Config, field), d, lo, hi, h }
+
+static const ConfigKey keys[] = {
+        KEY("server", "listen", CONFIG_STRING, listen, "127.0.0.1:8080", 0, 0,
+            "Address and port the API listens on (HOST:PORT; 0.0.0.0 for every address)."),
+        KEY("server", "public_url", CONFIG_STRING, public_url, "", 0, 0,
+            "Base URL clients use to reach the API, published in the service catalog.\n"
+            "Empty means http://LISTEN, with 127.0.0.1 standing in for 0.0.0.0."),
+        KEY("server", "threads", CONFIG_INT, threads, "0", 0, 256,
+            "HTTP worker threads; 0 picks twice the number of CPUs, at least 4."),
+        KEY("server", "max_body_size", CONFIG_INT, max_body_size, "1048576", 1024, 1073741824,
+            "Largest JSON request body accepted, in bytes; larger ones get 413.\n"
+            "Image uploads stream and are not limited by this."),
+        KEY("server", "log_level", CONFIG_STRING, log_level, "info", 0, 0,
+            "Least severe log level written to stderr: debug, info, warning or error."),
+        KEY("server", "access_log", CONFIG_BOOL, access_log, "true", 0, 0,
+            "Log one line per HTTP request."),
+        KEY("database", "connection", CONFIG_STRING, db_connection, "sqlite:gureum.db", 0, 0,
+            "Database to use.  sqlite:PATH is an SQLite file (relative to the state directory)."),
+        KEY("identity", "token_expiration", CONFIG_INT, token_expiration, "3600", 60, 31536000,
+            "Lifetime of an issued token, in seconds."),
+        KEY("identity", "password_hash_opslimit", CONFIG_INT, password_hash_opslimit, "2", 1, 64,
+            "argon2id passes over memory when hashing a password (libsodium opslimit)."),
+        KEY("identity", "password_hash_memlimit", CONFIG_INT, password_hash_memlimit, "65536", 8192, 4194304,
+            "argon2id memory per password hash, in KiB (65536 = libsodium's INTERACTIVE)."),
+        KEY("identity", "max_active_keys", CONFIG_INT, max_active_keys, "3", 2, 100,
+            "Token encryption keys kept by `gureum token-key rotate`, counting the staged key."),
+};
+
+static void *field_ptr(Config *cfg, const ConfigKey *k) {
+        return (char *) cfg + k->offset;
+}
+
+static int key_set(Config *cfg, const ConfigKey *k, const char *value) {
+        void *p = field_ptr(cfg, k);
+        int r;
+
+        switch (k->type) {
+        case CONFIG_STRING:
+                free(*(char **) p);
+                *(char **) p = xstrdup(value);
+                return 0;
+        case CONFIG_INT:
+                return parse_int64(value, k->min, k->max, (int64_t *) p);
+        case CONFIG_BOOL:
+                r = parse_bool(value, (bool *) p);
+                return r;
+        }
+        return -EINVAL;
+}
+
+void config_defaults(Config *cfg) {
+        *cfg = (Config) {};
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+                if (key_set(cfg, &keys[i], keys[i].def) < 0)
+                        abort(); /* a default that does not parse is a bug */
+}
+
+void config_done(Config *cfg) {
+        free(cfg->state_dir);
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+                if (keys[i].type == CONFIG_STRING)
+                        free(*(char **) field_ptr(cfg, &keys[i]));
+        *cfg = (Config) {};
+}
+
+static char *strip(char *s) {
+        while (isspace((unsigned char) *s))
+                s++;
+        char *e = s + strlen(s);
+        while (e > s && isspace((unsigned char) e[-1]))
+                *--e = '\0';
+        return s;
+}
+
+int config_parse(Config *cfg, const char *name, const char *text) {
+        _cleanup_free_ char *copy = xstrdup(text);
+        char section[64] = "";
+        int errors = 0;
+        unsigned line_no = 0;
+        char *save = NULL;
+
+        for (char *line = copy; line; line = save) {
+                save = strchr(line, '\n');
+                if (save)
+                        *save++ = '\0';
+                line_no++;
+                char *s = strip(line);
+                if (*s == '\0' || *s == '#' || *s == ';')
+                        continue;
+                if (*s == '[') {
+                        char *e = strchr(s, ']');
+                        if (!e || e[1] != '\0' || (size_t) (e - s - 1) >= sizeof(section)) {
+                                fprintf(stderr, "%s:%u: malformed section header\n", name, line_no);
+                                errors++;
+                                continue;
+                        }
+                        *e = '\0';
+                        snprintf(section, sizeof(section), "%s", strip(s + 1));
+                        continue;
+                }
+                char *eq = strchr(s, '=');
+                if (!eq) {
+                        fprintf(stderr, "%s:%u: expected 'key = value'\n", name, line_no);
+                        errors++;
+                        continue;
+                }
+                *eq = '\0';
+                const char *key = strip(s), *value = strip(eq + 1);
+                const ConfigKey *k = NULL;
+                for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+                        if (streq(keys[i].section, section) && streq(keys[i].key, key))
+                                k = &keys[i];
+                if (!k) {
+                        fprintf(stderr, "%s:%u: unknown key '%s' in section [%s]\n", name, line_no, key,
+                                section);
+                        errors++;
+                        continue;
+                }
+                if (key_set(cfg, k, value) < 0) {
+                        fprintf(stderr, "%s:%u: invalid value '%s' for '%s'\n", name, line_no, value, key);
+                        errors++;
+                }
+        }
+        if (log_level_from_string(cfg->log_level) < 0) {
+                fprintf(stderr, "%s: invalid log_level '%s'\n", name, cfg->log_level);
+                errors++;
+        }
+        if (config_listen_split(cfg->listen, NULL, NULL) < 0) {
+                fprintf(stderr, "%s: invalid listen address '%s'\n", name, cfg->listen);
+                errors++;
+        }
+        return errors ? -EINVAL : 0;
+}
+
+int config_load(Config *cfg, const char *state_dir) {
+        _cleanup_free_ char *path = xasprintf("%s/gureum.conf", state_dir);
+        _cleanup_free_ char *text = NULL;
+        int r;
+
+        r = read_file(path, 1 << 20, &text, NULL);
+        if (r < 0)
+                return r;
+        free(cfg->state_dir);
+        cfg->state_dir = realpath(state_dir, NULL);
+        if (!cfg->state_dir)
+                return -errno;
+        return config_parse(cfg, path, text);
+}
+
+int config_write(const Config *cfg, const char *path) {
+        Buf b = {};
+        const char *section = "";
+        int r;
+
+        buf_puts(&b, "# gureum.conf: configuration of one gureum cloud.\n"
+                     "# Every key is shown with its default; uncomment to change it.\n"
+                     "# The daemon reads this file at start.\n");
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+                const ConfigKey *k = &keys[i];
+                if (!streq(section, k->section)) {
+                        buf_printf(&b, "\n[%s]\n", k->section);
+                        section = k->section;
+                }
+                /* Each line of help becomes a comment line. */
+                for (const char *h = k->help; *h;) {
+                        size_t n = strcspn(h, "\n");
+                        buf_puts(&b, "\n# ");
+                        buf_append(&b, h, n);
+                        h += n + (h[n] == '\n');
+                }
+                {
+                        _cleanup_free_ char *value = NULL;
+                        void *p = field_ptr((Config *) cfg, k);
+                        switch (k->type) {
+                        case CONFIG_STRING:
+                                value = xstrdup(*(char **) p ? *(char **) p : "");
+                                break;
+                        case CONFIG_INT:
+                                value = xasprintf("%lld", (long long) *(int64_t *) p);
+                                break;
+                        case CONFIG_BOOL:
+                                value = xstrdup(*(bool *) p ? "true" : "false");
+                                break;
+                        }
+                        bool is_default = streq(value, k->def);
+                        buf_printf(&b, "\n%s%s = %s\n", is_default ? "#" : "", k->key, value);
+                }
+        }
+        r = write_file_atomic(path, b.data, b.len, 0640);
+        buf_done(&b);
+        return r;
+}
+
+int config_listen_split(const char *listen, char **ret_host, uint16_t *ret_port) {
+        const char *colon = strrchr(listen, ':');
+        int64_t port;
+
+        if (!colon || colon == listen)
+                return -EINVAL;
+        if (parse_int64(colon + 1, 1, 65535, &port) < 0)
+                return -EINVAL;
+        if (ret_host)
+                *ret_host = xstrndup(listen, (size_t) (colon - listen));
+        if (ret_port)
+                *ret_port = (uint16_t) port;
+        return 0;
+}
+
+char *config_state_path(const Config *cfg, const char *name) {
+        if (name[0] == '/')
+                return xstrdup(name);
+        return xasprintf("%s/%s", cfg->state_dir, name);
+}
+
+char *config_public_url(const Config *cfg) {
+        char *url;
+        if (!isempty(cfg->public_url))
+                url = xstrdup(cfg->public_url);
+        else {
+                _cleanup_free_ char *host = NULL;
+                uint16_t port = 0;
+                (void) config_listen_split(cfg->listen, &host, &port);
+                bool any = !host || streq(host, "0.0.0.0") || streq(host, "[::]") || streq(host, "::");
+                url = xasprintf("http://%s:%u", any ? "127.0.0.1" : host, port);
+        }
+        size_t n = strlen(url);
+        while (n > 0 && url[n - 1] == '/')
+                url[--n] = '\0';
+        return url;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * gureum.conf: an INI file in the state directory.  Every key is declared
+ * once in config.c's table with its default and help text; the parser
+ * rejects unknown keys with file:line, and `gureum init` writes the table
+ * out as a commented file, so the docs cannot drift from the code.
+ */
+#pragma once
+
+#include "util/util.h"
+
+typedef struct Config {
+        char *state_dir;          /* absolute; not read from the file */
+        /* [server] */
+        char *listen;             /* HOST:PORT */
+        char *public_url;         /* base URL published in the catalog */
+        int64_t threads;          /* HTTP worker threads; 0 = automatic */
+        int64_t max_body_size;    /* bytes of a JSON request body */
+        char *log_level;
+        bool access_log;
+        /* [database] */
+        char *db_connection;      /* sqlite:PATH (relative to state_dir) */
+        /* [identity] */
+        int64_t token_expiration;        /* seconds */
+        int64_t password_hash_opslimit;  /* argon2id passes */
+        int64_t password_hash_memlimit;  /* argon2id memory, KiB */
+        int64_t max_active_keys;         /* token keys kept by rotation */
+} Config;
+
+/* Fills cfg with the defaults.  cfg owns its strings; config_done frees them. */
+void config_defaults(Config *cfg);
+void config_done(Config *cfg);
+
+/*
+ * Loads state_dir/gureum.conf over the defaults.  On a syntax error or an
+ * unknown key, writes every problem to stderr as "FILE:LINE: message" and
+ * returns -EINVAL.  -ENOENT if the file does not exist.
+ */
+int config_load(Config *cfg, const char *state_dir);
+/* Parses text (for tests); name is used in messages. */
+int config_parse(Config *cfg, const char *name, const char *text);
+
+/* Writes a commented config with the defaults, except for those in cfg. */
+int config_write(const Config *cfg, const char *path);
+
+/* Splits cfg->listen into host and port. */
+int config_listen_split(const char *listen, char **ret_host, uint16_t *ret_port);
+/*
+ * The base URL clients use: public_url, or http://LISTEN with 127.0.0.1
+ * for a wildcard address.  No trailing slash.  Caller frees.
+ */
+char *config_public_url(const Config *cfg);
+/* The path of a file in the state directory; caller frees. */
+char *config_state_path(const Config *cfg, const char *name);

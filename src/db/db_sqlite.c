@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The SQLite backend of db.h: one connection per thread in WAL mode, a
+ * statement cache per connection, and errno-style error codes.
+ */
+#include "db/db.h"
+#include "util/log.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+#define STMT_BUCKETS 128
+
+struct DbStmt {
+        Db *db;
+        sqlite3_stmt *stmt;
+        char *sql;
+        uint64_t hash;
+        bool in_use;
+        bool cached;        /* false: finalize on release */
+        DbStmt *next;       /* hash chain */
+};
+
+struct Db {
+        sqlite3 *conn;
+        int tx_depth;
+        bool tx_failed;     /* an inner rollback happened */
+        DbStmt *buckets[STMT_BUCKETS];
+};
+
+static uint64_t hash_sql(const char *s) {
+        uint64_t h = 1469598103934665603ull; /* FNV-1a */
+        for (; *s; s++)
+                h = (h ^ (uint8_t) *s) * 1099511628211ull;
+        return h;
+}
+
+static int map_sqlite_error(Db *db, int rc) {
+        switch (rc & 0xff) {
+        case SQLITE_CONSTRAINT:
+                return -EEXIST;
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+                return -EBUSY;
+        case SQLITE_NOMEM:
+                abort();
+        default:
+                log_debug("db", "sqlite error %d: %s", rc, sqlite3_errmsg(db->conn));
+                return -EIO;
+        }
+}
+
+int db_open(const char *connection, const char *state_dir, Db **ret) {
+        _cleanup_free_ char *path = NULL;
+        Db *db;
+        int rc;
+
+        if (!startswith(connection, "sqlite:"))
+                return -EOPNOTSUPP;
+        const char *file = connection + strlen("sqlite:");
+        path = file[0] == '/' ? xstrdup(file) : xasprintf("%s/%s", state_dir, file);
+
+        db = xcalloc(1, sizeof(*db));
+        rc = sqlite3_open_v2(path, &db->conn,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+        if (rc != SQLITE_OK) {
+                log_debug("db", "cannot open %s: %s", path, sqlite3_errstr(rc));
+                db_close(db);
+                return -EIO;
+        }
+        sqlite3_busy_timeout(db->conn, 10000);
+        /*
+         * WAL lets readers run beside one writer; NORMAL sync in WAL mode
+         * is durable across process crashes, and loses at most the last
+         * transactions on power loss, never consistency.
+         */
+        rc = sqlite3_exec(db->conn,
+                          "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+                          NULL, NULL, NULL);
+        if (rc != SQLITE_OK) {
+                int r = map_sqlite_error(db, rc);
+                db_close(db);
+                return r;
+        }
+        *ret = db;
+        return 0;
+}
+
+static void stmt_free(DbStmt *s) {
+        sqlite3_finalize(s->stmt);
+        free(s->sql);
+        free(s);
+}
+
+Db *db_close(Db *db) {
+        if (!db)
+                return NULL;
+        for (size_t i = 0; i < STMT_BUCKETS; i++)
+                for (DbStmt *s = db->buckets[i], *n; s; s = n) {
+                        n = s->next;
+                        stmt_free(s);
+                }
+        sqlite3_close(db->conn);
+        free(db);
+        return NULL;
+}
+
+static char *thread_connection, *thread_state_dir;
+static pthread_key_t thread_key;
+static pthread_once_t thread_once = PTHREAD_ONCE_INIT;
+
+static void thread_db_free(void *p) {
+        db_close(p);
+}
+
+static void thread_key_create(void) {
+        pthread_key_create(&thread_key, thread_db_free);
+}
+
+void db_thread_setup(const char *connection, const char *state_dir) {
+        pthread_once(&thread_once, thread_key_create);
+        free(thread_connection);
+        free(thread_state_dir);
+        thread_connection = xstrdup(connection);
+        thread_state_dir = xstrdup(state_dir);
+}
+
+Db *db_thread(void) {
+        Db *db = pthread_getspecific(thread_key);
+        if (db)
+                return db;
+        if (db_open(thread_connection, thread_state_dir, &db) < 0)
+                return NULL;
+        pthread_setspecific(thread_key, db);
+        return db;
+}
+
+static int exec_simple(Db *db, const char *sql) {
+        int rc = sqlite3_exec(db->conn, sql, NULL, NULL, NULL);
+        return rc == SQLITE_OK ? 0 : map_sqlite_error(db, rc);
+}
+
+int db_begin(Db *db) {
+        if (db->tx_depth++ > 0)
+                return 0;
+        db->tx_failed = false;
+        int r = exec_simple(db, "BEGIN IMMEDIATE");
+        if (r < 0)
+                db->tx_depth = 0;
+        return r;
+}
+
+int db_commit(Db *db) {
+        if (db->tx_depth <= 0)
+                return -EINVAL;
+        if (--db->tx_depth > 0)
+                return 0;
+        if (db->tx_failed) {
+                (void) exec_simple(db, "ROLLBACK");
+                return -EIO;
+        }
+        int r = exec_simple(db, "COMMIT");
+        if (r < 0)
+                (void) exec_simple(db, "ROLLBACK");
+        return r;
+}
+
+void db_rollback(Db *db) {
+        if (db->tx_depth <= 0)
+                return;
+        if (--db->tx_depth > 0) {
+                db->tx_failed = true;
+                return;
+        }
+        (void) exec_simple(db, "ROLLBACK");
+}
+
+int db_exec_script(Db *db, const char *sql) {
+        return exec_simple(db, sql);
+}
+
+static int stmt_get(Db *db, const char *sql, DbStmt **ret) {
+        uint64_t h = hash_sql(sql);
+        DbStmt **bucket = &db->buckets[h % STMT_BUCKETS], *s;
+        sqlite3_stmt *st;
+        bool cache = true;
+
+        for (s = *bucket; s; s = s->next)
+                if (s->hash == h && streq(s->sql, sql)) {
+                        if (!s->in_use) {
+                                s->in_use = true;
+                                *ret = s;
+                                return 0;
+                        }
+                        cache = false; /* nested use of the same query */
+                        break;
+                }
+        int rc = sqlite3_prepare_v2(db->conn, sql, -1, &st, NULL);
+        if (rc != SQLITE_OK) {
+                log_error("db", "cannot prepare '%s': %s", sql, sqlite3_errmsg(db->conn));
+                return -EIO;
+        }
+        s = xcalloc(1, sizeof(*s));
+        *s = (DbStmt) { .db = db, .stmt = st, .sql = xstrdup(sql), .hash = h, .in_use = true,
+                        .cached = cache };
+        if (cache) {
+                s->next = *bucket;
+                *bucket = s;
+        }
+        *ret = s;
+        return 0;
+}
+
+static int bind_args(DbStmt *s, const char *types, va_list ap) {
+        int n = 0;
+        for (const char *t = types; *t; t++) {
+                int rc = SQLITE_OK;
+                n++;
+                switch (*t) {
+                case 's': {
+                        const char *v = va_arg(ap, const char *);
+                        rc = v ? sqlite3_bind_text(s->stmt, n, v, -1, SQLITE_TRANSIENT)
+                               : sqlite3_bind_null(s->stmt, n);
+                        break;
+                }
+                case 'i':
+                        rc = sqlite3_bind_int64(s->stmt, n, va_arg(ap, int64_t));
+                        break;
+                case 'b':
+                        rc = sqlite3_bind_int(s->stmt, n, va_arg(ap, int) ? 1 : 0);
+                        break;
+                default:
+                        abort(); /* a bad type string is a programming error */
+                }
+                if (rc != SQLITE_OK)
+                        return map_sqlite_error(s->db, rc);
+        }
+        return 0;
+}
+
+static int query_va(Db *db, DbStmt **ret, const char *sql, const char *types, va_list ap) {
+        DbStmt *s;
+        int r = stmt_get(db, sql, &s);
+        if (r < 0)
+                return r;
+        r = bind_args(s, types, ap);
+        if (r < 0) {
+                db_stmt_release(s);
+                return r;
+        }
+        *ret = s;
+        return 0;
+}
+
+int db_query(Db *db, DbStmt **ret, const char *sql, const char *types, ...) {
+        va_list ap;
+        va_start(ap, types);
+        int r = query_va(db, ret, sql, types, ap);
+        va_end(ap);
+        return r;
+}
+
+int db_run(Db *db, const char *sql, const char *types, ...) {
+        _cleanup_stmt_ DbStmt *s = NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, types);
+        r = query_va(db, &s, sql, types, ap);
+        va_end(ap);
+        if (r < 0)
+                return r;
+        while ((r = db_step(s)) > 0)
+                ;
+        if (r < 0)
+                return r;
+        return sqlite3_changes(db->conn);
+}
+
+int db_query_args(Db *db, DbStmt **ret, const char *sql, const DbArg *args, size_t n) {
+        DbStmt *s;
+        int r = stmt_get(db, sql, &s);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                int rc;
+                if (args[i].type == 's')
+                        rc = args[i].s ? sqlite3_bind_text(s->stmt, (int) i + 1, args[i].s, -1, SQLITE_TRANSIENT)
+                                       : sqlite3_bind_null(s->stmt, (int) i + 1);
+                else
+                        rc = sqlite3_bind_int64(s->stmt, (int) i + 1, args[i].type == 'b' ? !!args[i].i : args[i].i);
+                if (rc != SQLITE_OK) {
+                        r = map_sqlite_error(db, rc);
+                        db_stmt_release(s);
+                        return r;
+                }
+        }
+        *ret = s;
+        return 0;
+}
+
+json_t *db_row_json(DbStmt *s, const char *spec) {
+        json_t *o = json_object();
+        int col = 0;
+
+        for (const char *p = spec; *p; col++) {
+                char name[64];
+                size_t n;
+                while (*p == ' ')
+                        p++;
+                n = strcspn(p, " ");
+                if (n == 0)
+                        break;
+                snprintf(name, sizeof(name), "%.*s", (int) n, p);
+                p += n;
+                char type = 's';
+                const char *key = name;
+                if (name[1] == ':') {
+                        type = name[0];
+                        key = name + 2;
+                }
+                if (db_col_null(s, col))
+                        json_object_set_new(o, key, json_null());
+                else if (type == 'b')
+                        json_object_set_new(o, key, json_boolean(db_col_int(s, col) != 0));
+                else if (type == 'i')
+                        json_object_set_new(o, key, json_integer(db_col_int(s, col)));
+                else
+                        json_object_set_new(o, key, json_string(db_col_text(s, col)));
+        }
+        return o;
+}
+
+int db_step(DbStmt *s) {
+        int rc = sqlite3_step(s->stmt);
+        if (rc == SQLITE_ROW)
+                return 1;
+        if (rc == SQLITE_DONE)
+                return 0;
+        return map_sqlite_error(s->db, rc);
+}
+
+const char *db_col_text(DbStmt *s, int i) {
+        return (const char *) sqlite3_column_text(s->stmt, i);
+}
+
+int64_t db_col_int(DbStmt *s, int i) {
+        return sqlite3_column_int64(s->stmt, i);
+}
+
+bool db_col_null(DbStmt *s, int i) {
+        return sqlite3_column_type(s->stmt, i) == SQLITE_NULL;
+}
+
+char *db_col_strdup(DbStmt *s, int i) {
+        const char *t = db_col_text(s, i);
+        return t ? xstrdup(t) : NULL;
+}
+
+void db_stmt_release(DbStmt *s) {
+        sqlite3_reset(s->stmt);
+        sqlite3_clear_bindings(s->stmt);
+        if (!s->cached) {
+                stmt_free(s);
+                return;
+        }
+        s->in_use = false;
+}
+
+const char *db_errmsg(Db *db) {
+        return sqlite3_errmsg(db->conn);
+}

@@ -1,0 +1,528 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * /identity: Keystone v3's routes, declared once, and the handlers that
+ * are not plain CRUD (version discovery, auth, memberships, assignments,
+ * password change).  Plain CRUD goes to the generic handlers of
+ * identity_resource.c with the ResDef as route data.
+ */
+#include "identity/identity.h"
+#include "identity/identity_password.h"
+#include "identity/identity_resource.h"
+#include "util/log.h"
+
+/* ---- version discovery ---- */
+
+static json_t *version_v3(void) {
+        _cleanup_free_ char *url = xasprintf("%s/identity/v3/", api_base_url());
+        return json_pack("{s:s, s:s, s:s, s:[{s:s, s:s}], s:[{s:s, s:s}]}",
+                         "id", "v3.14", "status", "stable", "updated", "2020-04-07T00:00:00Z",
+                         "links", "rel", "self", "href", url,
+                         "media-types", "base", "application/json", "type",
+                         "application/vnd.openstack.identity-v3+json");
+}
+
+static int versions(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
+        reply->body = json_pack("{s:{s:[o]}}", "versions", "values", version_v3());
+        /* Keystone answers the unversioned root with 300 Multiple Choices. */
+        reply->status = 300;
+        return 0;
+}
+
+static int version(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
+        reply->body = json_pack("{s:o}", "version", version_v3());
+        return 0;
+}
+
+/* ---- tokens ---- */
+
+static int tokens_issue(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
+        _cleanup_free_ char *token = NULL;
+        TokenInfo t = {};
+        int r = identity_authenticate(c, body, &token, &t);
+        if (r < 0)
+                return r;
+        api_reply_header(reply, "X-Subject-Token", token);
+        reply->body = json_pack("{s:o}", "token", identity_token_render(c, &t, !api_query_has(call, "nocatalog")));
+        log_full(LOG_LEVEL_DEBUG, "identity", c->request_id, "issued token for user %s", t.payload.user_id);
+        token_info_done(&t);
+        return 0;
+}
+
+/*
+ * Validates the X-Subject-Token for GET/HEAD/DELETE.  Keystone lets a user
+ * handle its own tokens, and admins any token.  An invalid subject token is
+ * 404, unlike an invalid X-Auth-Token (401).
+ */
+static int subject_token(Ctx *c, const ApiCall *call, TokenInfo *ret) {
+        const char *subject = api_header(call, "X-Subject-Token");
+        int r;
+
+        if (isempty(subject))
+                return ctx_error(c, -EINVAL, RES_TOKEN, "The X-Subject-Token header is required.");
+        r = identity_token_validate(c, subject, ret);
+        if (r == -EPERM) {
+                ctx_clear_error(c);
+                return ctx_error(c, -ENOENT, RES_TOKEN, "Could not find token: %.24s...", subject);
+        }
+        if (r < 0)
+                return r;
+        if (!c->auth.is_admin && !streq(ret->payload.user_id, c->auth.user_id)) {
+                token_info_done(ret);
+                return ctx_error(c, -EACCES, RES_TOKEN, "You are not authorized to perform the requested action.");
+        }
+        return 0;
+}
+
+static int tokens_validate(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
+        TokenInfo t = {};
+        int r = subject_token(c, call, &t);
+        if (r < 0)
+                return r;
+        api_reply_header(reply, "X-Subject-Token", api_header(call, "X-Subject-Token"));
+        reply->body = json_pack("{s:o}", "token", identity_token_render(c, &t, !api_query_has(call, "nocatalog")));
+        token_info_done(&t);
+        return 0;
+}
+
+static int tokens_revoke(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
+        TokenInfo t = {};
+        int r = subject_token(c, call, &t);
+        if (r < 0)
+                return r;
+        r = identity_revoke_token(c, &t.payload);
+        token_info_done(&t);
+        return r;
+}
+
+/* Projects (or domains) the user has a role on, directly or through groups. */
+static int user_targets(Ctx *c, const char *user_id, const ResDef *d, json_t **ret) {
+        _cleanup_free_ char *sql = xasprintf(
+                "SELECT DISTINCT target_id FROM role_assignments WHERE target_type = ? AND inherited = 0 AND"
+                " ((actor_type = 'user' AND actor_id = ?) OR (actor_type = 'group' AND actor_id IN"
+                " (SELECT group_id FROM group_members WHERE user_id = ?))) ORDER BY target_id");
+        _cleanup_stmt_ DbStmt *s = NULL;
+        json_t *out = json_array();
+        int r = db_query(c->db, &s, sql, "sss", d->singular, user_id, user_id);
+
+        while (r >= 0 && (r = db_step(s)) > 0) {
+                _cleanup_json_ json_t *rec = NULL;
+                if (res_lookup(c, d, db_col_text(s, 0), &rec) == 0 && json_is_true(json_object_get(rec, "enabled")))
+                        json_array_append_new(out, res_render(d, rec));
+        }
+        if (r < 0) {
+                json_decref(out);
+                return ctx_error(c, r, RES_ASSIGNMENT, "Database error while reading role assignments.");
+        }
+        *ret = out;
+        return 0;
+}
+
+static int reply_list(ApiReply *reply, const char *key, json_t *items, const ApiCall *call) {
+        reply->body = json_pack("{s:o, s:o}", key, items, "links", res_collection_links(api_path(call)));
+        return 0;
+}
+
+static int auth_projects(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
+        json_t *items;
+        int r = user_targets(c, c->auth.user_id, &res_project, &items);
+        return r < 0 ? r : reply_list(reply, "projects", items, call);
+}
+
+static int auth_domains(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
+        json_t *items;
+        int r = user_targets(c, c->auth.user_id, &res_domain, &items);
+        return r < 0 ? r : reply_list(reply, "domains", items, call);
+}
+
+static int auth_catalog(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
+        json_t *catalog;
+        int r = identity_catalog(c, &catalog);
+        if (r < 0)
+                return r;
+        reply->body = json_pack("{s:o, s:o}", "catalog", catalog, "links", res_collection_links(api_path(call)));
+        return 0;
+}
+
+static int auth_system(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
+        reply->body = json_pack("{s:[], s:o}", "system", "links", res_collection_links(api_path(call)));
+        return 0;
+}
+
+/* ---- users ---- */
+
+static int user_projects(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
+        _cleanup_json_ json_t *user = NULL;
+        json_t *items;
+        int r = res_get(c, &res_user, api_param(call, "user_id"), &user);
+        if (r < 0)
+                return r;
+        r = user_targets(c, api_param(call, "user_id"), &res_project, &items);
+        return r < 0 ? r : reply_list(reply, "projects", items, call);
+}
+
+static int user_password(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
+        const json_t *u = json_object_get(body, "user");
+        const char *id = api_param(call, "user_id");
+        _cleanup_json_ json_t *user = NULL, *patch = NULL, *updated = NULL;
+        int r;
+
+        /* Knowing the original password is the authorization, as in Keystone. */
+        r = res_lookup(c, &res_user, id, &user);
+        if (r == -ENOENT || (r >= 0 && password_verify(jx_string(user, "password_hash"),
+                                                         jx_string(u, "original_password")) < 0))
+                return ctx_error(c, -EPERM, RES_USER, "The request you have made requires authentication.");
+        if (r < 0)
+                return ctx_error(c, r, RES_USER, "Database error while reading user %s.", id);
+        patch = json_pack("{s:O}", "password", json_object_get(u, "password"));
+        r = res_update(c, &res_user, id, patch, &updated);
+        if (r < 0)
+                return r;
+        log_full(LOG_LEVEL_INFO, "identity", c->request_id, "user %s changed its password", id);
+        return 0;
+}
+
+static int user_groups(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
+        _cleanup_stmt_ DbStmt *s = NULL;
+        _cleanup_json_ json_t *user = NULL;
+        json_t *items = json_array();
+        int r = res_get(c, &res_user, api_param(call, "user_id"), &user);
+        if (r >= 0)
+                r = db_query(c->db, &s, "SELECT group_id FROM group_members WHERE user_id = ? ORDER BY group_id", "s",
+                             api_param(call, "user_id"));
+        while (r >= 0 && (r = db_step(s)) > 0) {
+                _cleanup_json_ json_t *g = NULL;
+                if (res_lookup(c, &res_group, db_col_text(s, 0), &g) == 0)
+                        json_array_append_new(items, res_render(&res_group, g));
+        }
+        if (r < 0) {
+                json_decref(items);
+                return c->error ? r : ctx_error(c, r, RES_GROUP, "Database error while reading groups.");
+        }
+        return reply_list(reply, "groups", items, call);
+}
+
+/* ---- group membership ---- */
+
+static int group_and_user(Ctx *c, const ApiCall *call) {
+        _cleanup_json_ json_t *g = NULL, *u = NULL;
+        int r = res_get(c, &res_group, api_param(call, "group_id"), &g);
+        if (r >= 0 && api_param(call, "user_id"))
+                r = res_get(c, &res_user, api_param(call, "user_id"), &u);
+        return r;
+}
+
+static int group_users(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
+        _cleanup_stmt_ DbStmt *s = NULL;
+        json_t *items = json_array();
+        int r = group_and_user(c, call);
+        if (r >= 0)
+                r = db_query(c->db, &s, "SELECT user_id FROM group_members WHERE group_id = ? ORDER BY user_id", "s",
+                             api_param(call, "group_id"));
+        while (r >= 0 && (r = db_step(s)) > 0) {
+                _cleanup_json_ json_t *u = NULL;
+                if (res_lookup(c, &res_user, db_col_text(s, 0), &u) == 0)
+                        json_array_append_new(items, res_render(&res_user, u));
+        }
+        if (r < 0) {
+                json_decref(items);
+                return c->error ? r : ctx_error(c, r, RES_GROUP, "Database error while reading group members.");
+        }
+        return reply_list(reply, "users", items, call);
+}
+
+static int group_member_add(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
+        int r = group_and_user(c, call);
+        if (r >= 0)
+                r = db_run(c->db, "INSERT INTO group_members (group_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                           "ss", api_param(call, "group_id"), api_param(call, "user_id"));
+        if (r < 0)
+                return c->error ? r : ctx_error(c, r, RES_GROUP, "Database error while adding a group member.");
+        return 0;
+}
+
+static int group_member_check(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
+        _cleanup_stmt_ DbStmt *s = NULL;
+        int r = group_and_user(c, call);
+        if (r >= 0)
+                r = db_query(c->db, &s, "SELECT 1 FROM group_members WHERE group_id = ? AND user_id = ?", "ss",
+                             api_param(call, "group_id"), api_param(call, "user_id"));
+        if (r >= 0)
+                r = db_step(s);
+        if (r == 0)
+                return ctx_error(c, -ENOENT, RES_GROUP, "User %s is not a member of group %s.",
+                                 api_param(call, "user_id"), api_param(call, "group_id"));
+        return r < 0 ? (c->error ? r : ctx_error(c, r, RES_GROUP, "Database error.")) : 0;
+}
+
+static int group_member_remove(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
+        int r = group_and_user(c, call);
+        if (r >= 0)
+                r = db_run(c->db, "DELETE FROM group_members WHERE group_id = ? AND user_id = ?", "ss",
+                           api_param(call, "group_id"), api_param(call, "user_id"));
+        if (r == 0)
+                return ctx_error(c, -ENOENT, RES_GROUP, "User %s is not a member of group %s.",
+                                 api_param(call, "user_id"), api_param(call, "group_id"));
+        if (r < 0)
+                return c->error ? r : ctx_error(c, r, RES_GROUP, "Database error.");
+        /* Roles through the group are gone: so are tokens relying on them at next validation. */
+        return 0;
+}
+
+/* ---- role assignments ---- */
+
+/* Which kind of target and actor an assignment route is about. */
+typedef struct AssignKind {
+        const char *target;      /* "project" or "domain" */
+        const char *actor;       /* "user" or "group" */
+} AssignKind;
+
+static const AssignKind project_user = { "project", "user" }, project_group = { "project", "group" },
+                        domain_user = { "domain", "user" }, domain_group = { "domain", "group" };
+
+/* Checks that the target, actor and (if named) role exist; 404 otherwise. */
+static int assignment_refs(Ctx *c, const ApiCall *call, const AssignKind *k) {
+        _cleanup_json_ json_t *t = NULL, *a = NULL, *role = NULL;
+        int r = res_get(c, streq(k->target, "project") ? &res_project : &res_domain, api_param(call, "target_id"), &t);
+        if (r >= 0)
+                r = res_get(c, streq(k->actor, "user") ? &res_user : &res_group, api_param(call, "actor_id"), &a);
+        if (r >= 0 && api_param(call, "role_id"))
+                r = res_get(c, &res_role, api_param(call, "role_id"), &role);
+        return r;
+}
+
+static int assignment_grant(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
+        const AssignKind *k = api_route_data(call);
+        int r = assignment_refs(c, call, k);
+        if (r < 0)
+                return r;
+        r = db_run(c->db,
+                   "INSERT INTO role_assignments (actor_type, actor_id, target_type, target_id, role_id, inherited)"
+                   " VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT DO NOTHING",
+                   "sssss", k->actor, api_param(call, "actor_id"), k->target, api_param(call, "target_id"),
+                   api_param(call, "role_id"));
+        if (r < 0)
+                return ctx_error(c, r, RES_ASSIGNMENT, "Database error while granting a role.");
+        log_full(LOG_LEVEL_INFO, "identity", c->request_id, "granted role %s to %s %s on %s %s",
+                 api_param(call, "role_id"), k->actor, api_param(call, "actor_id"), k->target,
+                 api_param(call, "target_id"));
+        return 0;
+}
+
+static int assignment_check(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
+        const AssignKind *k = api_route_data(call);
+        _cleanup_stmt_ DbStmt *s = NULL;
+        int r = assignment_refs(c, call, k);
+        if (r < 0)
+                return r;
+        r = db_query(c->db, &s,
+                     "SELECT 1 FROM role_assignments WHERE actor_type = ? AND actor_id = ? AND target_type = ?"
+                     " AND target_id = ? AND role_id = ? AND inherited = 0",
+                     "sssss", k->actor, api_param(call, "actor_id"), k->target, api_param(call, "target_id"),
+                     api_param(call, "role_id"));
+        if (r >= 0)
+                r = db_step(s);
+        if (r < 0)
+                return ctx_error(c, r, RES_ASSIGNMENT, "Database error while reading role assignments.");
+        if (r == 0)
+                return ctx_error(c, -ENOENT, RES_ASSIGNMENT, "Could not find role assignment with role: %s, %s: %s, %s: %s.",
+                                 api_param(call, "role_id"), k->actor, api_param(call, "actor_id"), k->target,
+                                 api_param(call, "target_id"));
+        return 0;
+}
+
+static int assignment_revoke(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
+        const AssignKind *k = api_route_data(call);
+        int r = assignment_check(c, call, body, reply);
+        if (r < 0)
+                return r;
+        r = db_run(c->db,
+                   "DELETE FROM role_assignments WHERE actor_type = ? AND actor_id = ? AND target_type = ?"
+                   " AND target_id = ? AND role_id = ? AND inherited = 0",
+                   "sssss", k->actor, api_param(call, "actor_id"), k->target, api_param(call, "target_id"),
+                   api_param(call, "role_id"));
+        if (r < 0)
+                return ctx_error(c, r, RES_ASSIGNMENT, "Database error while revoking a role.");
+        /* Tokens need no revocation: validation recomputes roles every time. */
+        log_full(LOG_LEVEL_INFO, "identity", c->request_id, "revoked role %s from %s %s on %s %s",
+                 api_param(call, "role_id"), k->actor, api_param(call, "actor_id"), k->target,
+                 api_param(call, "target_id"));
+        return 0;
+}
+
+static int assignment_list_roles(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
+        const AssignKind *k = api_route_data(call);
+        _cleanup_stmt_ DbStmt *s = NULL;
+        json_t *items = json_array();
+        int r = assignment_refs(c, call, k);
+        if (r >= 0)
+                r = db_query(c->db, &s,
+                             "SELECT r.id, r.name, r.description FROM role_assignments a JOIN roles r ON r.id = a.role_id"
+                             " WHERE a.actor_type = ? AND a.actor_id = ? AND a.target_type = ? AND a.target_id = ?"
+                             " AND a.inherited = 0 ORDER BY r.name",
+                             "ssss", k->actor, api_param(call, "actor_id"), k->target, api_param(call, "target_id"));
+        while (r >= 0 && (r = db_step(s)) > 0) {
+                _cleanup_json_ json_t *rec = db_row_json(s, "id name description");
+                json_array_append_new(items, res_render(&res_role, rec));
+        }
+        if (r < 0) {
+                json_decref(items);
+                return c->error ? r : ctx_error(c, r, RES_ASSIGNMENT, "Database error while reading role assignments.");
+        }
+        return reply_list(reply, "roles", items, call);
+}
+
+/* Adds {"id", "name", "domain"} names to an assignment part when include_names is set. */
+static json_t *named_ref(Ctx *c, const ResDef *d, const char *id, bool names) {
+        json_t *ref = json_pack("{s:s}", "id", id);
+        _cleanup_json_ json_t *rec = NULL, *dom = NULL;
+        if (!names || res_lookup(c, d, id, &rec) < 0)
+                return ref;
+        json_object_set(ref, "name", json_object_get(rec, "name"));
+        const char *domain_id = jx_string(rec, "domain_id");
+        if (domain_id && res_lookup(c, &res_domain, domain_id, &dom) >= 0)
+                json_object_set_new(ref, "domain", json_pack("{s:s, s:O}", "id", domain_id, "name",
+                                                             json_object_get(dom, "name")));
+        return ref;
+}
+
+static json_t *assignment_json(Ctx *c, const char *actor_type, const char *actor_id, const char *target_type,
+                               const char *target_id, const char *role_id, bool names, const char *group_id) {
+        const ResDef *actor = streq(actor_type, "user") ? &res_user : &res_group;
+        const ResDef *target = streq(target_type, "project") ? &res_project : &res_domain;
+        _cleanup_free_ char *link = xasprintf("%s/identity/v3/%ss/%s/%ss/%s/roles/%s", api_base_url(), target_type,
+                                              target_id, group_id ? "group" : actor_type, group_id ? group_id : actor_id,
+                                              role_id);
+        json_t *a = json_pack("{s:o, s:o, s:{s:o}, s:{s:s}}",
+                              "role", named_ref(c, &res_role, role_id, names),
+                              actor_type, named_ref(c, actor, actor_id, names),
+                              "scope", target_type, named_ref(c, target, target_id, names),
+                              "links", "assignment", link);
+        if (group_id) {
+                _cleanup_free_ char *m = xasprintf("%s/identity/v3/groups/%s/users/%s", api_base_url(), group_id, actor_id);
+                json_object_set_new(json_object_get(a, "links"), "membership", json_string(m));
+        }
+        return a;
+}
+
+/*
+ * GET /v3/role_assignments with Keystone's filters.  ?effective expands
+ * group assignments into one per member and adds implied roles, which is
+ * what a token would carry.
+ */
+static int role_assignments(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
+        const char *user = api_query(call, "user.id"), *group = api_query(call, "group.id");
+        const char *role = api_query(call, "role.id"), *project = api_query(call, "scope.project.id");
+        const char *domain = api_query(call, "scope.domain.id");
+        bool effective = api_query_has(call, "effective"), names = api_query_has(call, "include_names");
+        _cleanup_stmt_ DbStmt *s = NULL;
+        json_t *items = json_array();
+        int r;
+
+        if (effective && group)
+                return ctx_error(c, -EINVAL, RES_ASSIGNMENT, "Combining effective and group filter will always result in an empty list.");
+        r = db_query(c->db, &s,
+                     "WITH RECURSIVE expanded(actor_type, actor_id, target_type, target_id, role_id, via_group) AS ("
+                     " SELECT actor_type, actor_id, target_type, target_id, role_id, NULL FROM role_assignments"
+                     "  WHERE inherited = 0 AND (? = 0 OR actor_type = 'user')"
+                     " UNION"
+                     " SELECT 'user', m.user_id, a.target_type, a.target_id, a.role_id, a.actor_id"
+                     "  FROM role_assignments a JOIN group_members m ON a.actor_type = 'group' AND m.group_id = a.actor_id"
+                     "  WHERE ? = 1 AND a.inherited = 0"
+                     " UNION"
+                     " SELECT e.actor_type, e.actor_id, e.target_type, e.target_id, i.implied_role_id, e.via_group"
+                     "  FROM expanded e JOIN role_implications i ON i.prior_role_id = e.role_id WHERE ? = 1)"
+                     " SELECT DISTINCT actor_type, actor_id, target_type, target_id, role_id, via_group FROM expanded"
+                     " WHERE (? IS NULL OR (actor_type = 'user' AND actor_id = ?))"
+                     " AND (? IS NULL OR (actor_type = 'group' AND actor_id = ?))"
+                     " AND (? IS NULL OR role_id = ?)"
+                     " AND (? IS NULL OR (target_type = 'project' AND target_id = ?))"
+                     " AND (? IS NULL OR (target_type = 'domain' AND target_id = ?))"
+                     " ORDER BY actor_type, actor_id, target_type, target_id, role_id",
+                     "bbbssssssssss", effective, effective, effective, user, user, group, group, role, role, project,
+                     project, domain, domain);
+        while (r >= 0 && (r = db_step(s)) > 0)
+                json_array_append_new(items, assignment_json(c, db_col_text(s, 0), db_col_text(s, 1), db_col_text(s, 2),
+                                                             db_col_text(s, 3), db_col_text(s, 4), names,
+                                                             db_col_text(s, 5)));
+        if (r < 0) {
+                json_decref(items);
+                return ctx_error(c, r, RES_ASSIGNMENT, "Database error while reading role assignments.");
+        }
+        reply->body = json_pack("{s:o, s:o}", "role_assignments", items, "links", res_collection_links(api_path(call)));
+        return 0;
+}
+
+/* ---- the route table ---- */
+
+#define CRUD(plural, param, def, create_schema, update_schema)                                                 \
+        { "POST", "/v3/" plural, res_api_create, POLICY_ADMIN, create_schema, 201, def },                    \
+        { "GET", "/v3/" plural, res_api_list, POLICY_HANDLER, NULL, 0, def },                                \
+        { "GET", "/v3/" plural "/{" param "}", res_api_get, POLICY_HANDLER, NULL, 0, def },                 \
+        { "PATCH", "/v3/" plural "/{" param "}", res_api_update, POLICY_ADMIN, update_schema, 0, def },     \
+        { "DELETE", "/v3/" plural "/{" param "}", res_api_delete, POLICY_ADMIN, NULL, 204, def }
+
+#define ASSIGN(prefix, kind)                                                                                  \
+        { "GET", prefix "/roles", assignment_list_roles, POLICY_ADMIN, NULL, 0, &kind },                     \
+        { "PUT", prefix "/roles/{role_id}", assignment_grant, POLICY_ADMIN, NULL, 204, &kind },              \
+        { "GET", prefix "/roles/{role_id}", assignment_check, POLICY_ADMIN, NULL, 204, &kind },              \
+        { "DELETE", prefix "/roles/{role_id}", assignment_revoke, POLICY_ADMIN, NULL, 204, &kind }
+
+static const ApiRoute identity_routes[] = {
+        { "GET", "", versions, POLICY_PUBLIC },
+        { "GET", "/v3", version, POLICY_PUBLIC },
+
+        { "POST", "/v3/auth/tokens", tokens_issue, POLICY_PUBLIC, "identity-auth-tokens.json", 201 },
+        { "GET", "/v3/auth/tokens", tokens_validate, POLICY_AUTHENTICATED },
+        { "DELETE", "/v3/auth/tokens", tokens_revoke, POLICY_AUTHENTICATED, NULL, 204 },
+        { "GET", "/v3/auth/projects", auth_projects, POLICY_AUTHENTICATED },
+        { "GET", "/v3/auth/domains", auth_domains, POLICY_AUTHENTICATED },
+        { "GET", "/v3/auth/catalog", auth_catalog, POLICY_AUTHENTICATED },
+        { "GET", "/v3/auth/system", auth_system, POLICY_AUTHENTICATED },
+
+        CRUD("domains", "domain_id", &res_domain, "identity-domain-create.json", "identity-domain-update.json"),
+        CRUD("projects", "project_id", &res_project, "identity-project-create.json", "identity-project-update.json"),
+        CRUD("users", "user_id", &res_user, "identity-user-create.json", "identity-user-update.json"),
+        CRUD("groups", "group_id", &res_group, "identity-group-create.json", "identity-group-update.json"),
+        CRUD("roles", "role_id", &res_role, "identity-role-create.json", "identity-role-update.json"),
+        CRUD("regions", "region_id", &res_region, "identity-region-create.json", "identity-region-update.json"),
+        CRUD("services", "service_id", &res_service, "identity-service-create.json", "identity-service-update.json"),
+        CRUD("endpoints", "endpoint_id", &res_endpoint, "identity-endpoint-create.json", "identity-endpoint-update.json"),
+        /* Keystone lets a client choose a region's id with PUT. */
+        { "PUT", "/v3/regions/{region_id}", res_api_create, POLICY_ADMIN, "identity-region-create.json", 201, &res_region },
+
+        { "GET", "/v3/users/{user_id}/projects", user_projects, POLICY_ADMIN_OR_SELF },
+        { "GET", "/v3/users/{user_id}/groups", user_groups, POLICY_ADMIN_OR_SELF },
+        { "POST", "/v3/users/{user_id}/password", user_password, POLICY_PUBLIC, "identity-user-password.json", 204 },
+
+        { "GET", "/v3/groups/{group_id}/users", group_users, POLICY_ADMIN },
+        { "PUT", "/v3/groups/{group_id}/users/{user_id}", group_member_add, POLICY_ADMIN, NULL, 204 },
+        { "GET", "/v3/groups/{group_id}/users/{user_id}", group_member_check, POLICY_ADMIN, NULL, 204 },
+        { "DELETE", "/v3/groups/{group_id}/users/{user_id}", group_member_remove, POLICY_ADMIN, NULL, 204 },
+
+        ASSIGN("/v3/projects/{target_id}/users/{actor_id}", project_user),
+        ASSIGN("/v3/projects/{target_id}/groups/{actor_id}", project_group),
+        ASSIGN("/v3/domains/{target_id}/users/{actor_id}", domain_user),
+        ASSIGN("/v3/domains/{target_id}/groups/{actor_id}", domain_group),
+        { "GET", "/v3/role_assignments", role_assignments, POLICY_ADMIN },
+        {},
+};
+
+const ApiService identity_api_service = {
+        .name = "identity",
+        .prefix = "/identity",
+        .errors = API_ERRORS_KEYSTONE,
+        .routes = identity_routes,
+        .catalog_type = "identity",
+        .catalog_name = "keystone",
+};
+
+/* The pipeline's token hook (api.h): identity owns what a token means. */
+int api_authenticate(Ctx *c, const char *token) {
+        TokenInfo t = {};
+        int r = identity_token_validate(c, token, &t);
+        if (r < 0)
+                return r;
+        identity_auth_fill(&c->auth, token, &t);
+        token_info_done(&t);
+        return 0;
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* argon2id password hashing (see identity_password.h). */
+#include "identity/identity_password.h"
+
+#include <sodium.h>
+
+static unsigned long long cost_ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;
+static size_t cost_mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
+
+void password_set_cost(int64_t opslimit, int64_t memlimit_kib) {
+        cost_ops = (unsigned long long) opslimit;
+        cost_mem = (size_t) memlimit_kib * 1024;
+}
+
+int password_hash(const char *password, char **ret) {
+        char out[crypto_pwhash_STRBYTES];
+        if (sodium_init() < 0)
+                return -EIO;
+        if (crypto_pwhash_str_alg(out, password, strlen(password), cost_ops, cost_mem,
+                                  crypto_pwhash_ALG_ARGON2ID13) != 0)
+                return -ENOMEM; /* libsodium fails here only when it cannot allocate */
+        *ret = xstrdup(out);
+        return 0;
+}
+
+int password_verify(const char *hash, const char *password) {
+        if (!hash || !password)
+                return -EPERM;
+        if (sodium_init() < 0)
+                return -EIO;
+        return crypto_pwhash_str_verify(hash, password, strlen(password)) == 0 ? 0 : -EPERM;
+}

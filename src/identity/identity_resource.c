@@ -1,0 +1,391 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The resource engine (see identity_resource.h): SQL built from ResDef
+ * field lists, rendering with links, and the generic CRUD handlers.
+ */
+#include "identity/identity_resource.h"
+#include "util/log.h"
+
+/* "id, name, enabled" and the matching db_row_json spec "id name b:enabled". */
+static void columns(const ResDef *d, Buf *cols, Buf *spec) {
+        buf_puts(cols, "id");
+        buf_puts(spec, "id");
+        for (const ResField *f = d->fields; f->name; f++) {
+                buf_printf(cols, ", %s", f->name);
+                buf_printf(spec, f->type == 's' ? " %s" : f->type == 'b' ? " b:%s" : " i:%s", f->name);
+        }
+}
+
+static const ResField *field_find(const ResDef *d, const char *name) {
+        for (const ResField *f = d->fields; f->name; f++)
+                if (streq(f->name, name))
+                        return f;
+        return NULL;
+}
+
+static DbArg field_arg(const ResField *f, const json_t *v) {
+        if (f->type == 'b')
+                return (DbArg) { .type = 'b', .i = json_is_true(v) };
+        if (f->type == 'i')
+                return (DbArg) { .type = json_is_integer(v) ? 'i' : 's', .i = json_integer_value(v) };
+        return (DbArg) { .type = 's', .s = json_is_string(v) ? json_string_value(v) : NULL };
+}
+
+/* Runs "SELECT cols FROM table WHERE <where>" and collects rows into an array. */
+static int select_rows(Ctx *c, const ResDef *d, const char *where, const DbArg *args, size_t n, json_t **ret) {
+        Buf cols = {}, spec = {};
+        _cleanup_free_ char *sql = NULL;
+        _cleanup_stmt_ DbStmt *s = NULL;
+        json_t *arr = json_array();
+        int r;
+
+        columns(d, &cols, &spec);
+        sql = xasprintf("SELECT %s FROM %s%s%s ORDER BY %s", cols.data, d->table, *where ? " WHERE " : "", where,
+                        d->order_by ? d->order_by : "id");
+        r = db_query_args(c->db, &s, sql, args, n);
+        while (r >= 0 && (r = db_step(s)) > 0)
+                json_array_append_new(arr, db_row_json(s, spec.data));
+        buf_done(&cols);
+        buf_done(&spec);
+        if (r < 0) {
+                json_decref(arr);
+                return ctx_error(c, r, RES_NONE, "Database error while reading %s.", d->plural);
+        }
+        *ret = arr;
+        return 0;
+}
+
+int res_lookup(Ctx *c, const ResDef *d, const char *id, json_t **ret) {
+        _cleanup_json_ json_t *rows = NULL;
+        DbArg a = { .type = 's', .s = id };
+        int r = select_rows(c, d, "id = ?", &a, 1, &rows);
+        if (r < 0)
+                return r;
+        if (json_array_size(rows) == 0)
+                return -ENOENT;
+        *ret = json_incref(json_array_get(rows, 0));
+        return 0;
+}
+
+int res_get(Ctx *c, const ResDef *d, const char *id, json_t **ret) {
+        int r = res_lookup(c, d, id, ret);
+        if (r == -ENOENT)
+                return ctx_error(c, r, d->kind, "Could not find %s: %s.", d->singular, id);
+        return r;
+}
+
+int res_lookup_by_name(Ctx *c, const ResDef *d, const char *name, const char *domain_id, json_t **ret) {
+        _cleanup_json_ json_t *rows = NULL;
+        DbArg a[2] = { { .type = 's', .s = name }, { .type = 's', .s = domain_id } };
+        bool scoped = domain_id && field_find(d, "domain_id");
+        int r = select_rows(c, d, scoped ? "name = ? AND domain_id = ?" : "name = ?", a, scoped ? 2 : 1, &rows);
+        if (r < 0)
+                return r;
+        if (json_array_size(rows) == 0)
+                return -ENOENT;
+        *ret = json_incref(json_array_get(rows, 0));
+        return 0;
+}
+
+int res_list(Ctx *c, const ResDef *d, const json_t *filters, json_t **ret) {
+        Buf where = {};
+        DbArg args[16];
+        size_t n = 0;
+        const char *key;
+        json_t *v;
+        int r;
+
+        json_object_foreach((json_t *) filters, key, v) {
+                const ResField *f = field_find(d, key);
+                if (!f || n >= ELEMENTSOF(args))
+                        continue;
+                buf_printf(&where, "%s%s = ?", n ? " AND " : "", f->name);
+                args[n++] = field_arg(f, v);
+        }
+        r = select_rows(c, d, where.data ? where.data : "", args, n, ret);
+        buf_done(&where);
+        return r;
+}
+
+/* Checks that obj only sets fields the resource has, and runs the prepare hook. */
+static int prepare(Ctx *c, const ResDef *d, json_t *obj, const json_t *old) {
+        if (d->prepare)
+                return d->prepare(c, obj, old);
+        return 0;
+}
+
+static int conflict(Ctx *c, const ResDef *d, const json_t *obj) {
+        const char *name = jx_string(obj, "name");
+        if (name)
+                return ctx_error(c, -EEXIST, d->kind,
+                                 "Conflict occurred attempting to store %s - Duplicate entry found with name %s.",
+                                 d->singular, name);
+        return ctx_error(c, -EEXIST, d->kind, "Conflict occurred attempting to store %s - Duplicate entry.",
+                         d->singular);
+}
+
+int res_create(Ctx *c, const ResDef *d, const json_t *in, json_t **ret) {
+        _cleanup_json_ json_t *obj = json_deep_copy(in);
+        _cleanup_free_ char *id = NULL, *sql = NULL;
+        Buf cols = {}, marks = {};
+        DbArg args[32];
+        size_t n = 0;
+        int r;
+
+        if (d->client_id && jx_string(obj, "id"))
+                id = xstrdup(jx_string(obj, "id"));
+        else
+                id = uuid_hex_new();
+        json_object_set_new(obj, "id", json_string(id));
+        r = prepare(c, d, obj, NULL);
+        if (r < 0)
+                return r;
+        args[n++] = (DbArg) { .type = 's', .s = id };
+        buf_puts(&cols, "id");
+        buf_puts(&marks, "?");
+        for (const ResField *f = d->fields; f->name; f++) {
+                json_t *v = json_object_get(obj, f->name);
+                if (!v || json_is_null(v)) {
+                        if (f->flags & FIELD_REQUIRED) {
+                                buf_done(&cols);
+                                buf_done(&marks);
+                                return ctx_error(c, -EINVAL, d->kind, "Invalid input for field '%s': '%s' is a required property.",
+                                                 d->singular, f->name);
+                        }
+                        if (!v)
+                                continue;
+                }
+                buf_printf(&cols, ", %s", f->name);
+                buf_puts(&marks, ", ?");
+                args[n++] = field_arg(f, v);
+        }
+        /* Tables carrying created_at get it set here. */
+        bool stamped = !streq(d->table, "regions") && !streq(d->table, "services") && !streq(d->table, "endpoints");
+        sql = xasprintf("INSERT INTO %s (%s%s) VALUES (%s%s)", d->table, cols.data, stamped ? ", created_at" : "",
+                        marks.data, stamped ? ", ?" : "");
+        if (stamped)
+                args[n++] = (DbArg) { .type = 'i', .i = now_usec() };
+        buf_done(&cols);
+        buf_done(&marks);
+
+        _cleanup_stmt_ DbStmt *s = NULL;
+        r = db_query_args(c->db, &s, sql, args, n);
+        if (r >= 0)
+                r = db_step(s);
+        if (r == -EEXIST)
+                return conflict(c, d, obj);
+        if (r < 0)
+                return ctx_error(c, r, d->kind, "Database error while storing %s.", d->singular);
+        return res_get(c, d, id, ret);
+}
+
+static int update_locked(Ctx *c, const ResDef *d, const char *id, json_t *obj, const json_t *old);
+
+int res_update(Ctx *c, const ResDef *d, const char *id, const json_t *patch, json_t **ret) {
+        _cleanup_json_ json_t *old = NULL, *obj = json_deep_copy(patch);
+        int r;
+
+        r = res_get(c, d, id, &old);
+        if (r < 0)
+                return r;
+        const char *new_id = jx_string(obj, "id");
+        if (new_id && !streq(new_id, id))
+                return ctx_error(c, -EINVAL, d->kind, "The 'id' of a %s cannot be changed.", d->singular);
+        json_object_del(obj, "id");
+        /* prepare may write too (revocations), so it shares the transaction. */
+        r = db_begin(c->db);
+        if (r < 0)
+                return ctx_error(c, r, d->kind, "The database is busy; try again.");
+        r = update_locked(c, d, id, obj, old);
+        if (r < 0) {
+                db_rollback(c->db);
+                return r;
+        }
+        r = db_commit(c->db);
+        if (r < 0)
+                return ctx_error(c, r, d->kind, "Database error while updating %s.", d->singular);
+        return res_get(c, d, id, ret);
+}
+
+static int update_locked(Ctx *c, const ResDef *d, const char *id, json_t *obj, const json_t *old) {
+        _cleanup_free_ char *sql = NULL;
+        Buf set = {};
+        DbArg args[32];
+        size_t n = 0;
+        int r;
+
+        r = prepare(c, d, obj, old);
+        if (r < 0)
+                return r;
+        for (const ResField *f = d->fields; f->name; f++) {
+                json_t *v = json_object_get(obj, f->name);
+                if (!v)
+                        continue;
+                if ((f->flags & FIELD_IMMUTABLE) && !json_equal(v, json_object_get(old, f->name))) {
+                        buf_done(&set);
+                        return ctx_error(c, -EINVAL, d->kind, "The '%s' of a %s cannot be changed.", f->name,
+                                         d->singular);
+                }
+                buf_printf(&set, "%s%s = ?", n ? ", " : "", f->name);
+                args[n++] = field_arg(f, v);
+        }
+        if (n == 0)
+                return 0;
+        args[n++] = (DbArg) { .type = 's', .s = id };
+        sql = xasprintf("UPDATE %s SET %s WHERE id = ?", d->table, set.data);
+        buf_done(&set);
+        _cleanup_stmt_ DbStmt *s = NULL;
+        r = db_query_args(c->db, &s, sql, args, n);
+        if (r >= 0)
+                r = db_step(s);
+        if (r == -EEXIST)
+                return conflict(c, d, obj);
+        if (r < 0)
+                return ctx_error(c, r, d->kind, "Database error while updating %s.", d->singular);
+        return 0;
+}
+
+int res_delete(Ctx *c, const ResDef *d, const char *id) {
+        _cleanup_json_ json_t *old = NULL;
+        _cleanup_free_ char *sql = xasprintf("DELETE FROM %s WHERE id = ?", d->table);
+        int r;
+
+        r = db_begin(c->db);
+        if (r < 0)
+                return ctx_error(c, r, d->kind, "The database is busy; try again.");
+        r = res_get(c, d, id, &old);
+        if (r >= 0 && d->before_delete)
+                r = d->before_delete(c, old);
+        if (r >= 0) {
+                r = db_run(c->db, sql, "s", id);
+                if (r == -EEXIST)
+                        r = ctx_error(c, -EEXIST, d->kind, "The %s %s is still in use and cannot be deleted.",
+                                      d->singular, id);
+                else if (r < 0)
+                        r = ctx_error(c, r, d->kind, "Database error while deleting %s.", d->singular);
+        }
+        if (r < 0) {
+                db_rollback(c->db);
+                return r;
+        }
+        r = db_commit(c->db);
+        if (r < 0)
+                return ctx_error(c, r, d->kind, "Database error while deleting %s.", d->singular);
+        return 0;
+}
+
+json_t *res_links(const char *plural, const char *id) {
+        _cleanup_free_ char *url = xasprintf("%s/identity/v3/%s/%s", api_base_url(), plural, id);
+        return json_pack("{s:s}", "self", url);
+}
+
+json_t *res_collection_links(const char *path) {
+        _cleanup_free_ char *url = xasprintf("%s%s", api_base_url(), path);
+        return json_pack("{s:s, s:n, s:n}", "self", url, "previous", "next");
+}
+
+json_t *res_render(const ResDef *d, const json_t *rec) {
+        json_t *o = json_deep_copy(rec);
+        for (const ResField *f = d->fields; f->name; f++)
+                if (f->flags & FIELD_SECRET)
+                        json_object_del(o, f->name);
+        json_object_set_new(o, "links", res_links(d->plural, jx_string(rec, "id")));
+        if (d->decorate)
+                d->decorate(o);
+        return o;
+}
+
+static const char *id_param(const ApiCall *call, const ResDef *d) {
+        char name[48];
+        const char *id = api_param(call, "id");
+        if (id)
+                return id;
+        snprintf(name, sizeof(name), "%s_id", d->singular);
+        return api_param(call, name);
+}
+
+int res_api_create(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
+        const ResDef *d = api_route_data(call);
+        _cleanup_json_ json_t *rec = NULL;
+        int r = res_create(c, d, json_object_get(body, d->singular), &rec);
+        if (r < 0)
+                return r;
+        log_full(LOG_LEVEL_INFO, "identity", c->request_id, "created %s %s", d->singular, jx_string(rec, "id"));
+        reply->body = json_pack("{s:o}", d->singular, res_render(d, rec));
+        return 0;
+}
+
+int res_api_get(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
+        const ResDef *d = api_route_data(call);
+        _cleanup_json_ json_t *rec = NULL;
+        int r = res_get(c, d, id_param(call, d), &rec);
+        if (r < 0)
+                return r;
+        if (!c->auth.is_admin && !(d->can_read && d->can_read(c, rec)))
+                return ctx_error(c, -EACCES, d->kind, "You are not authorized to perform the requested action.");
+        reply->body = json_pack("{s:o}", d->singular, res_render(d, rec));
+        return 0;
+}
+
+/* Query parameters that name a filterable field become filters. */
+static json_t *list_filters(const ApiCall *call, const ResDef *d) {
+        json_t *filters = json_object();
+        for (const ResField *f = d->fields; f->name; f++) {
+                const char *v = (f->flags & FIELD_FILTER) ? api_query(call, f->name) : NULL;
+                bool b;
+                if (!v)
+                        continue;
+                if (f->type == 'b')
+                        json_object_set_new(filters, f->name, json_boolean(parse_bool(v, &b) >= 0 ? b : true));
+                else
+                        json_object_set_new(filters, f->name, json_string(v));
+        }
+        return filters;
+}
+
+int res_api_list(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
+        const ResDef *d = api_route_data(call);
+        _cleanup_json_ json_t *filters = list_filters(call, d), *rows = NULL;
+        json_t *out = json_array(), *rec;
+        size_t i;
+        int r;
+
+        if (!c->auth.is_admin && !d->can_read) {
+                json_decref(out);
+                return ctx_error(c, -EACCES, d->kind, "You are not authorized to perform the requested action.");
+        }
+        r = res_list(c, d, filters, &rows);
+        if (r < 0) {
+                json_decref(out);
+                return r;
+        }
+        /* Non-admins see only what they could read one by one. */
+        json_array_foreach(rows, i, rec)
+                if (c->auth.is_admin || d->can_read(c, rec))
+                        json_array_append_new(out, res_render(d, rec));
+        _cleanup_free_ char *path = xasprintf("/identity/v3/%s", d->plural);
+        reply->body = json_pack("{s:o, s:o}", d->plural, out, "links", res_collection_links(path));
+        return 0;
+}
+
+int res_api_update(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
+        const ResDef *d = api_route_data(call);
+        _cleanup_json_ json_t *rec = NULL;
+        const char *id = id_param(call, d);
+        int r = res_update(c, d, id, json_object_get(body, d->singular), &rec);
+        if (r < 0)
+                return r;
+        log_full(LOG_LEVEL_INFO, "identity", c->request_id, "updated %s %s", d->singular, id);
+        reply->body = json_pack("{s:o}", d->singular, res_render(d, rec));
+        return 0;
+}
+
+int res_api_delete(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
+        const ResDef *d = api_route_data(call);
+        const char *id = id_param(call, d);
+        int r = res_delete(c, d, id);
+        if (r < 0)
+                return r;
+        log_full(LOG_LEVEL_INFO, "identity", c->request_id, "deleted %s %s", d->singular, id);
+        return 0;
+}

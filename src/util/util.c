@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Allocation, parsing, randomness and time helpers declared in util.h.
+ */
+#include "util/util.h"
+
+#include <ctype.h>
+#include <sys/random.h>
+#include <time.h>
+
+static _noreturn_ void oom(void) {
+        static const char msg[] = "gureum: out of memory\n";
+        (void) !write(STDERR_FILENO, msg, sizeof(msg) - 1);
+        abort();
+}
+
+void *xmalloc(size_t n) {
+        void *p = malloc(n ? n : 1);
+        if (!p)
+                oom();
+        return p;
+}
+
+void *xcalloc(size_t n, size_t size) {
+        void *p = calloc(n ? n : 1, size ? size : 1);
+        if (!p)
+                oom();
+        return p;
+}
+
+void *xrealloc(void *p, size_t n) {
+        p = realloc(p, n ? n : 1);
+        if (!p)
+                oom();
+        return p;
+}
+
+char *xstrdup(const char *s) {
+        char *p = strdup(s);
+        if (!p)
+                oom();
+        return p;
+}
+
+char *xstrndup(const char *s, size_t n) {
+        char *p = strndup(s, n);
+        if (!p)
+                oom();
+        return p;
+}
+
+char *xvasprintf(const char *fmt, va_list ap) {
+        char *p;
+        if (vasprintf(&p, fmt, ap) < 0)
+                oom();
+        return p;
+}
+
+char *xasprintf(const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        char *p = xvasprintf(fmt, ap);
+        va_end(ap);
+        return p;
+}
+
+void strv_free(char **v) {
+        if (!v)
+                return;
+        for (char **i = v; *i; i++)
+                free(*i);
+        free(v);
+}
+
+int parse_int64(const char *s, int64_t min, int64_t max, int64_t *ret) {
+        char *end;
+        long long v;
+
+        if (isempty(s) || isspace((unsigned char) *s))
+                return -EINVAL;
+        errno = 0;
+        v = strtoll(s, &end, 10);
+        if (errno != 0 || *end != '\0')
+                return -EINVAL;
+        if (v < min || v > max)
+                return -ERANGE;
+        *ret = v;
+        return 0;
+}
+
+int parse_bool(const char *s, bool *ret) {
+        static const char *const yes[] = { "1", "true", "yes", "on", "True" };
+        static const char *const no[] = { "0", "false", "no", "off", "False" };
+
+        for (size_t i = 0; i < ELEMENTSOF(yes); i++)
+                if (streq(s, yes[i])) {
+                        *ret = true;
+                        return 0;
+                }
+        for (size_t i = 0; i < ELEMENTSOF(no); i++)
+                if (streq(s, no[i])) {
+                        *ret = false;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+void random_bytes(void *buf, size_t n) {
+        uint8_t *p = buf;
+        while (n > 0) {
+                ssize_t k = getrandom(p, n, 0);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        abort(); /* no entropy source: nothing safe to do */
+                }
+                p += k;
+                n -= (size_t) k;
+        }
+}
+
+static void hex_encode(const uint8_t *in, size_t n, char *out) {
+        static const char digits[] = "0123456789abcdef";
+        for (size_t i = 0; i < n; i++) {
+                out[2 * i] = digits[in[i] >> 4];
+                out[2 * i + 1] = digits[in[i] & 15];
+        }
+        out[2 * n] = '\0';
+}
+
+static void uuid4_bytes(uint8_t b[16]) {
+        random_bytes(b, 16);
+        b[6] = (b[6] & 0x0f) | 0x40; /* version 4 */
+        b[8] = (b[8] & 0x3f) | 0x80; /* RFC 4122 variant */
+}
+
+char *uuid_hex_new(void) {
+        uint8_t b[16];
+        char *s = xmalloc(33);
+        uuid4_bytes(b);
+        hex_encode(b, 16, s);
+        return s;
+}
+
+char *uuid_dashed_new(void) {
+        uint8_t b[16];
+        char hex[33];
+        uuid4_bytes(b);
+        hex_encode(b, 16, hex);
+        return xasprintf("%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+}
+
+bool uuid_is_valid(const char *s) {
+        size_t n = strlen(s), digits = 0;
+        if (n != 32 && n != 36)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                if (n == 36 && (i == 8 || i == 13 || i == 18 || i == 23)) {
+                        if (s[i] != '-')
+                                return false;
+                        continue;
+                }
+                if (!isxdigit((unsigned char) s[i]))
+                        return false;
+                digits++;
+        }
+        return digits == 32;
+}
+
+int64_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+char *format_iso8601_usec(int64_t t, char buf[static 32]) {
+        time_t sec = (time_t) (t / 1000000);
+        struct tm tm;
+        gmtime_r(&sec, &tm);
+        size_t n = strftime(buf, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(buf + n, 32 - n, ".%06dZ", (int) (t % 1000000));
+        return buf;
+}
+
+char *format_iso8601(int64_t t, char buf[static 32]) {
+        time_t sec = (time_t) (t / 1000000);
+        struct tm tm;
+        gmtime_r(&sec, &tm);
+        strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        return buf;
+}
+
+#include "util/embed.h"
+
+const EmbeddedFile *embedded_find(const EmbeddedFile *files, const char *name) {
+        for (const EmbeddedFile *f = files; f->name; f++)
+                if (streq(f->name, name))
+                        return f;
+        return NULL;
+}
