@@ -192,13 +192,17 @@ int token_keys_rotate(const char *state_dir, int64_t max_active_keys) {
         if (sodium_init() < 0)
                 return -EIO;
         r = keys_scan(dir, keys, &n);
-        sodium_memzero(keys, sizeof(keys));
         if (r < 0)
                 return r;
-        if (n == 0 || keys[0].number != 0)
+        /* Only the file numbers are needed from here on; forget the secrets. */
+        long numbers[MAX_KEYS];
+        for (size_t i = 0; i < n; i++)
+                numbers[i] = keys[i].number;
+        sodium_memzero(keys, sizeof(keys));
+        if (n == 0 || numbers[0] != 0)
                 return -ENOENT;
         /* Promote the staged key; every daemon may already know it. */
-        _cleanup_free_ char *promoted = xasprintf("%s/%ld", dir, keys[n - 1].number + 1);
+        _cleanup_free_ char *promoted = xasprintf("%s/%ld", dir, numbers[n - 1] + 1);
         if (rename(staged, promoted) < 0)
                 return -errno;
         r = key_write_new(staged);
@@ -207,7 +211,7 @@ int token_keys_rotate(const char *state_dir, int64_t max_active_keys) {
         /* Now n+1 keys; drop the oldest secondaries beyond the limit. */
         size_t total = n + 1;
         for (size_t i = 1; total > (size_t) max_active_keys && i < n; i++, total--) {
-                _cleanup_free_ char *old = xasprintf("%s/%ld", dir, keys[i].number);
+                _cleanup_free_ char *old = xasprintf("%s/%ld", dir, numbers[i]);
                 if (unlink(old) < 0)
                         return -errno;
         }
