@@ -42,9 +42,29 @@ typedef struct ApiReply {
         json_t *body;            /* owned; NULL for an empty body */
         char *content_type;      /* owned; NULL: application/json */
         Buf headers;             /* "Name: value\n" lines, added verbatim */
+        int file_fd;             /* owned when has_file: sent with sendfile, then closed */
+        bool has_file;
+        uint64_t file_offset;
+        uint64_t file_length;
 } ApiReply;
 
 typedef int (*ApiHandler)(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply);
+
+/*
+ * A route whose request body is streamed instead of buffered (image
+ * uploads).  begin runs once the headers are in, after authentication and
+ * policy, so a refused upload is refused before any byte is read.  write
+ * gets the body chunk by chunk; finish runs when it is complete and makes
+ * the reply.  abort runs instead of finish when the client goes away or a
+ * step failed, and must undo what begin did.  state belongs to the ops:
+ * finish and abort each free it, whatever they return.
+ */
+typedef struct ApiUpload {
+        int (*begin)(Ctx *c, const ApiCall *call, void **ret_state);
+        int (*write)(Ctx *c, void *state, const void *data, size_t n);
+        int (*finish)(Ctx *c, const ApiCall *call, void *state, ApiReply *reply);
+        void (*abort)(Ctx *c, void *state);
+} ApiUpload;
 
 typedef struct ApiRoute {
         const char *method;      /* "GET", "POST", ...; GET routes also answer HEAD */
@@ -54,6 +74,7 @@ typedef struct ApiRoute {
         const char *schema;      /* request body schema file, NULL: no body expected */
         int ok;                  /* success status; 0 means 200 */
         const void *data;        /* handed to the handler: generic handlers serve many resources */
+        const ApiUpload *upload; /* streamed body; handler is unused when set */
 } ApiRoute;
 
 typedef struct ApiService {

@@ -32,6 +32,9 @@ const Config *api_config(void) {
 }
 
 void api_response_done(ApiResponse *r) {
+        if (r->has_file)
+                close(r->file_fd);
+        r->has_file = false;
         free(r->body);
         free(r->content_type);
         buf_done(&r->headers);
@@ -85,30 +88,28 @@ static const ApiService *find_service(const char *path) {
 }
 
 /*
- * Matches path (already without the service prefix) against a route path.
- * Returns a score: -1 for no match, else the number of literal segments,
- * so that "/auth/tokens" beats "/{x}/tokens" whatever the table order.
+ * Matches path (already without the service prefix) against a route path,
+ * segment by segment: "/v2/images/" is not "/v2/images", and an empty
+ * segment never fills a {param}.  Returns -1 for no match, else the number
+ * of literal segments, so "/auth/tokens" beats "/{x}/tokens" whatever the
+ * table order.
  */
 static int route_match(const char *pattern, const char *path, ApiCall *call) {
         int literals = 0;
         size_t np = 0;
         const char *p = pattern, *s = path;
 
-        for (;;) {
-                while (*p == '/')
-                        p++;
-                while (*s == '/')
-                        s++;
-                if (!*p || !*s)
-                        break;
+        while (*p && *s) {
+                if (*p != '/' || *s != '/')
+                        return -1;
+                p++;
+                s++;
                 size_t pl = strcspn(p, "/"), sl = strcspn(s, "/");
                 if (p[0] == '{') {
-                        if (np >= API_MAX_PARAMS)
+                        if (sl == 0 || np >= API_MAX_PARAMS)
                                 return -1;
-                        if (call) {
-                                call->param_names[np] = NULL; /* filled by caller from the pattern */
+                        if (call)
                                 call->param_values[np] = xstrndup(s, sl);
-                        }
                         np++;
                 } else {
                         if (pl != sl || strncmp(p, s, pl) != 0)
@@ -118,8 +119,12 @@ static int route_match(const char *pattern, const char *path, ApiCall *call) {
                 p += pl;
                 s += sl;
         }
-        if (*p || *s)
+        if (*p || *s) {
+                if (call)
+                        for (size_t i = 0; i < np; i++)
+                                free(TAKE_PTR(call->param_values[i]));
                 return -1;
+        }
         if (call)
                 call->n_params = np;
         return literals;
@@ -250,9 +255,8 @@ static void call_done(ApiCall *call) {
                 free(call->param_values[i]);
 }
 
-/* Steps 1-6 of the pipeline; returns the handler's result or the first failure. */
-static int run_pipeline(Ctx *c, ApiCall *call, const Buf *body, bool too_large, ApiReply *reply) {
-        _cleanup_json_ json_t *req = NULL;
+/* Steps 1-4: service, route, size limit, token and policy. */
+static int run_checks(Ctx *c, ApiCall *call, bool too_large) {
         int r;
 
         if (!call->service)
@@ -278,10 +282,58 @@ static int run_pipeline(Ctx *c, ApiCall *call, const Buf *body, bool too_large, 
                 if (r < 0)
                         return r;
         }
+        return 0;
+}
+
+/* Steps 1-6 of the pipeline; returns the handler's result or the first failure. */
+static int run_pipeline(Ctx *c, ApiCall *call, const Buf *body, bool too_large, ApiReply *reply) {
+        _cleanup_json_ json_t *req = NULL;
+        int r;
+
+        r = run_checks(c, call, too_large);
+        if (r < 0)
+                return r;
+        if (call->route->upload)
+                return ctx_error(c, -EINVAL, RES_NONE, "This upload could not be streamed.");
         r = parse_body(c, call, body, &req);
         if (r < 0)
                 return r;
         return call->route->handler(c, call, req, reply);
+}
+
+/* Turns a handler's result (r, reply) into the response; consumes reply. */
+static void render(Ctx *c, const ApiCall *call, int r, ApiReply *reply, ApiResponse *ret) {
+        if (r < 0) {
+                if (!c->error)
+                        ctx_error(c, r, RES_NONE, "%s", api_error_lookup(r)->title);
+                render_error(c, call->service ? call->service->errors : API_ERRORS_KEYSTONE, c->error, ret);
+        } else {
+                ret->status = reply->status ? (unsigned) reply->status
+                              : call->route->ok ? (unsigned) call->route->ok : 200;
+                if (reply->body) {
+                        ret->body = jx_dump(reply->body);
+                        ret->body_len = strlen(ret->body);
+                        ret->content_type = reply->content_type ? TAKE_PTR(reply->content_type)
+                                                                : xstrdup("application/json");
+                } else if (reply->content_type)
+                        ret->content_type = TAKE_PTR(reply->content_type);
+                ret->headers = reply->headers;
+                reply->headers = (Buf) {};
+                if (reply->has_file) {
+                        ret->has_file = true;
+                        ret->file_fd = reply->file_fd;
+                        ret->file_offset = reply->file_offset;
+                        ret->file_length = reply->file_length;
+                        reply->has_file = false;
+                }
+        }
+        if (reply->has_file)
+                close(reply->file_fd);
+        if (reply->body)
+                json_decref(reply->body);
+        free(reply->content_type);
+        buf_done(&reply->headers);
+        *reply = (ApiReply) {};
 }
 
 void api_dispatch(struct MHD_Connection *conn, const char *method, const char *path, const Buf *body,
@@ -291,25 +343,72 @@ void api_dispatch(struct MHD_Connection *conn, const char *method, const char *p
         int r;
 
         r = run_pipeline(c, &call, body, too_large, &reply);
-        if (r < 0) {
-                if (!c->error)
-                        ctx_error(c, r, RES_NONE, "%s", api_error_lookup(r)->title);
-                render_error(c, call.service ? call.service->errors : API_ERRORS_KEYSTONE, c->error, ret);
-        } else {
-                ret->status = reply.status ? (unsigned) reply.status
-                              : call.route->ok ? (unsigned) call.route->ok : 200;
-                if (reply.body) {
-                        ret->body = jx_dump(reply.body);
-                        ret->body_len = strlen(ret->body);
-                        ret->content_type = reply.content_type ? TAKE_PTR(reply.content_type)
-                                                               : xstrdup("application/json");
-                }
-                ret->headers = reply.headers;
-                reply.headers = (Buf) {};
-        }
-        if (reply.body)
-                json_decref(reply.body);
-        free(reply.content_type);
-        buf_done(&reply.headers);
+        render(c, &call, r, &reply, ret);
         call_done(&call);
+}
+
+struct ApiStream {
+        ApiCall call;
+        Ctx *c;              /* borrowed from the HTTP request, which outlives the stream */
+        void *state;         /* the route's upload state */
+        int error;           /* first failure of write, or 0 */
+};
+
+static ApiStream *stream_free(ApiStream *s) {
+        call_done(&s->call);
+        free(s);
+        return NULL;
+}
+
+int api_stream_begin(struct MHD_Connection *conn, const char *method, const char *path, Ctx *c, ApiStream **ret,
+                     ApiResponse *res) {
+        ApiStream *s = xcalloc(1, sizeof(*s));
+        int r;
+
+        s->c = c;
+        s->call = (ApiCall) { .conn = conn, .method = method, .path = path, .service = find_service(path) };
+        /* Only upload routes stream; anything else (including errors) takes the ordinary path. */
+        if (!s->call.service ||
+            find_route(s->call.service, method, path + strlen(s->call.service->prefix), &s->call) < 0 ||
+            !s->call.route->upload) {
+                stream_free(s);
+                return 0;
+        }
+        r = run_checks(c, &s->call, false);
+        if (r >= 0)
+                r = s->call.route->upload->begin(c, &s->call, &s->state);
+        if (r < 0) {
+                ApiReply none = {};
+                render(c, &s->call, r, &none, res);
+                stream_free(s);
+                return r;
+        }
+        *ret = s;
+        return 1;
+}
+
+void api_stream_write(ApiStream *s, const void *data, size_t n) {
+        if (s->error)
+                return;
+        int r = s->call.route->upload->write(s->c, s->state, data, n);
+        if (r < 0) {
+                s->error = r;
+                s->call.route->upload->abort(s->c, s->state);
+                s->state = NULL;
+        }
+}
+
+void api_stream_finish(ApiStream *s, ApiResponse *res) {
+        ApiReply reply = {};
+        int r = s->error;
+        if (r >= 0)
+                r = s->call.route->upload->finish(s->c, &s->call, s->state, &reply);
+        render(s->c, &s->call, r, &reply, res);
+        stream_free(s);
+}
+
+void api_stream_abort(ApiStream *s) {
+        if (!s->error)
+                s->call.route->upload->abort(s->c, s->state);
+        stream_free(s);
 }

@@ -22,6 +22,9 @@ struct ApiServer {
 
 /* Everything one request owns; freed by on_completed. */
 typedef struct Request {
+        Ctx ctx;
+        ApiStream *stream;      /* a streamed upload in progress, or NULL */
+        bool responded;         /* a response was queued */
         Buf body;
         bool too_large;
         int64_t started;        /* usec */
@@ -33,6 +36,9 @@ typedef struct Request {
 } Request;
 
 static void request_free(Request *rq) {
+        if (rq->stream)
+                api_stream_abort(rq->stream);
+        ctx_done(&rq->ctx);
         buf_done(&rq->body);
         free(rq->method);
         free(rq->path);
@@ -60,16 +66,25 @@ static enum MHD_Result respond(struct MHD_Connection *conn, Request *rq, Ctx *c,
         struct MHD_Response *resp;
         enum MHD_Result ret;
 
-        resp = MHD_create_response_from_buffer(res->body_len, res->body ? res->body : (char *) "",
-                                               res->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
-        res->body = NULL; /* MHD owns it now */
+        if (res->has_file) {
+                resp = MHD_create_response_from_fd_at_offset64(res->file_length, res->file_fd, res->file_offset);
+                res->has_file = false; /* MHD closes it */
+                rq->sent = res->file_length;
+        } else {
+                resp = MHD_create_response_from_buffer(res->body_len, res->body ? res->body : (char *) "",
+                                                       res->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+                res->body = NULL; /* MHD owns it now */
+                rq->sent = res->body_len;
+        }
+        if (!resp)
+                return MHD_NO;
         if (res->content_type)
                 MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, res->content_type);
         MHD_add_response_header(resp, "x-openstack-request-id", c->request_id);
         MHD_add_response_header(resp, "Vary", "X-Auth-Token");
         add_headers(resp, &res->headers);
         rq->status = res->status;
-        rq->sent = res->body_len;
+        rq->responded = true;
         ret = MHD_queue_response(conn, res->status, resp);
         MHD_destroy_response(resp);
         return ret;
@@ -80,6 +95,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   void **con_cls) {
         ApiServer *s = cls;
         Request *rq = *con_cls;
+        ApiResponse res = {};
+        enum MHD_Result ret;
 
         if (!rq) {
                 const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
@@ -89,14 +106,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 rq->started = now_usec();
                 rq->method = xstrdup(method);
                 rq->path = xstrdup(url);
-                /* Refuse early when the client tells us the size; drain the body to answer cleanly. */
-                if (cl && (parse_int64(cl, 0, INT64_MAX, &len) < 0 || len > s->cfg->max_body_size))
-                        rq->too_large = true;
+                ctx_init(&rq->ctx, db_thread());
+                memcpy(rq->request_id, rq->ctx.request_id, sizeof(rq->request_id));
                 *con_cls = rq;
+                /* Upload routes stream their body; they are checked now, before any byte is read. */
+                int r = api_stream_begin(conn, method, url, &rq->ctx, &rq->stream, &res);
+                if (r < 0) {
+                        ret = respond(conn, rq, &rq->ctx, &res);
+                        api_response_done(&res);
+                        return ret;
+                }
+                /* Refuse early when the client tells us the size; drain the body to answer cleanly. */
+                if (!rq->stream && cl && (parse_int64(cl, 0, INT64_MAX, &len) < 0 || len > s->cfg->max_body_size))
+                        rq->too_large = true;
                 return MHD_YES;
         }
         if (*upload_data_size > 0) {
-                if (!rq->too_large) {
+                if (rq->responded)
+                        ; /* an early error answer is queued: drop the rest */
+                else if (rq->stream)
+                        api_stream_write(rq->stream, upload_data, *upload_data_size);
+                else if (!rq->too_large) {
                         if (rq->body.len + *upload_data_size > (size_t) s->cfg->max_body_size) {
                                 rq->too_large = true;
                                 buf_done(&rq->body);
@@ -106,15 +136,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 *upload_data_size = 0;
                 return MHD_YES;
         }
+        if (rq->responded)
+                return MHD_YES;
 
-        Ctx c;
-        ApiResponse res = {};
-        ctx_init(&c, db_thread());
-        memcpy(rq->request_id, c.request_id, sizeof(rq->request_id));
-        api_dispatch(conn, method, url, &rq->body, rq->too_large, &c, &res);
-        enum MHD_Result ret = respond(conn, rq, &c, &res);
+        if (rq->stream) {
+                api_stream_finish(TAKE_PTR(rq->stream), &res);
+        } else
+                api_dispatch(conn, method, url, &rq->body, rq->too_large, &rq->ctx, &res);
+        ret = respond(conn, rq, &rq->ctx, &res);
         api_response_done(&res);
-        ctx_done(&c);
         return ret;
 }
 

@@ -27,7 +27,29 @@ typedef struct ApiResponse {
         size_t body_len;
         char *content_type;      /* owned */
         Buf headers;             /* "Name: value\n" lines */
+        int file_fd;             /* owned when has_file */
+        bool has_file;
+        uint64_t file_offset;
+        uint64_t file_length;
 } ApiResponse;
+
+/* A streamed upload in progress (see ApiUpload); owned by the HTTP request. */
+typedef struct ApiStream ApiStream;
+
+/*
+ * Starts a streamed upload if method+path is an upload route: runs the
+ * pipeline up to the route's begin.  Returns 1 with *ret set when the body
+ * should be streamed, 0 when the route is an ordinary one, or -errno with
+ * the error already rendered into *res.
+ */
+int api_stream_begin(struct MHD_Connection *conn, const char *method, const char *path, Ctx *c, ApiStream **ret,
+                     ApiResponse *res);
+/* Feeds a chunk; after a failure the rest of the body is ignored. */
+void api_stream_write(ApiStream *s, const void *data, size_t n);
+/* The body is complete: finishes (or renders the failure) into *res and frees s. */
+void api_stream_finish(ApiStream *s, ApiResponse *res);
+/* The request ended early: undoes begin and frees s. */
+void api_stream_abort(ApiStream *s);
 
 void api_response_done(ApiResponse *r);
 

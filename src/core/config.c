@@ -223,6 +223,11 @@ int config_listen_split(const char *listen, char **ret_host, uint16_t *ret_port)
 
         if (!colon || colon == listen)
                 return -EINVAL;
+        /* An IPv6 host needs brackets, or its colons are ambiguous: "[::1]:8080". */
+        if (listen[0] != '[' && memchr(listen, ':', (size_t) (colon - listen)))
+                return -EINVAL;
+        if (listen[0] == '[' && colon[-1] != ']')
+                return -EINVAL;
         if (parse_int64(colon + 1, 1, 65535, &port) < 0)
                 return -EINVAL;
         if (ret_host)

@@ -134,9 +134,10 @@ int main(int argc, char **argv) {
         }
         r = db_migrate(db);
         if (r < 0) {
-                log_error("daemon", "database migration failed");
+                log_error("daemon", "database migration failed: %s", db_errmsg(db));
                 goto out;
         }
+        log_info("daemon", "database schema at version %lld", (long long) db_schema_latest());
         r = identity_setup(&cfg);
         if (r < 0) {
                 log_error("daemon", "cannot load token keys from %s/keys/token", cfg.state_dir);

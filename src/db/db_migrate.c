@@ -53,7 +53,7 @@ int db_migrate(Db *db) {
         if (r < 0)
                 return r;
         if (current > db_schema_latest()) {
-                log_error("db", "database schema version %lld is newer than this gureum (%lld)",
+                log_debug("db", "database schema version %lld is newer than this gureum (%lld)",
                           (long long) current, (long long) db_schema_latest());
                 return -EPROTO;
         }
@@ -70,14 +70,14 @@ int db_migrate(Db *db) {
                         r = db_run(db, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                                    "isi", v, f->name, now_usec());
                 if (r < 0) {
-                        log_error("db", "migration %s failed: %s", f->name, db_errmsg(db));
+                        log_debug("db", "migration %s failed: %s", f->name, db_errmsg(db));
                         db_rollback(db);
                         return r;
                 }
                 r = db_commit(db);
                 if (r < 0)
                         return r;
-                log_info("db", "applied migration %s", f->name);
+                log_debug("db", "applied migration %s", f->name);
         }
         return 0;
 }

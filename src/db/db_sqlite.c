@@ -36,6 +36,9 @@ static uint64_t hash_sql(const char *s) {
 }
 
 static int map_sqlite_error(Db *db, int rc) {
+        /* Only key conflicts are "exists"; NOT NULL and CHECK failures are bad input. */
+        if (rc == SQLITE_CONSTRAINT_NOTNULL || rc == SQLITE_CONSTRAINT_CHECK)
+                return -EINVAL;
         switch (rc & 0xff) {
         case SQLITE_CONSTRAINT:
                 return -EEXIST;
@@ -69,6 +72,7 @@ int db_open(const char *connection, const char *state_dir, Db **ret) {
                 return -EIO;
         }
         sqlite3_busy_timeout(db->conn, 10000);
+        sqlite3_extended_result_codes(db->conn, 1);
         /*
          * WAL lets readers run beside one writer; NORMAL sync in WAL mode
          * is durable across process crashes, and loses at most the last
@@ -197,7 +201,7 @@ static int stmt_get(Db *db, const char *sql, DbStmt **ret) {
                 }
         int rc = sqlite3_prepare_v2(db->conn, sql, -1, &st, NULL);
         if (rc != SQLITE_OK) {
-                log_error("db", "cannot prepare '%s': %s", sql, sqlite3_errmsg(db->conn));
+                log_debug("db", "cannot prepare '%s': %s", sql, sqlite3_errmsg(db->conn));
                 return -EIO;
         }
         s = xcalloc(1, sizeof(*s));

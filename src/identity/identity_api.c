@@ -469,7 +469,9 @@ static int role_assignments(Ctx *c, const ApiCall *call, json_t *body, ApiReply 
 
 static const ApiRoute identity_routes[] = {
         { "GET", "", versions, POLICY_PUBLIC },
+        { "GET", "/", versions, POLICY_PUBLIC },
         { "GET", "/v3", version, POLICY_PUBLIC },
+        { "GET", "/v3/", version, POLICY_PUBLIC },
 
         { "POST", "/v3/auth/tokens", tokens_issue, POLICY_PUBLIC, "identity-auth-tokens.json", 201 },
         { "GET", "/v3/auth/tokens", tokens_validate, POLICY_AUTHENTICATED },

@@ -150,9 +150,15 @@ int token_keys_load(const char *state_dir) {
         if (sodium_init() < 0)
                 return -EIO;
         pthread_rwlock_wrlock(&repo.lock);
-        free(repo.dir);
+        char *old = repo.dir;
         repo.dir = key_dir(state_dir);
         int r = repo_reload_locked();
+        if (r < 0) {
+                /* Keep the repository that the loaded keys came from. */
+                free(repo.dir);
+                repo.dir = old;
+        } else
+                free(old);
         pthread_rwlock_unlock(&repo.lock);
         return r;
 }
@@ -277,6 +283,8 @@ int token_encode(const TokenPayload *p, char **ret) {
         unsigned long long sealed_len;
         int r;
 
+        if (isempty(p->user_id))
+                return -EINVAL; /* a token for nobody could never be decoded */
         plain[off++] = (uint8_t) (p->methods | (p->system ? 0x80 : 0));
         put64(plain + off, p->issued_at);
         off += 8;

@@ -173,17 +173,30 @@ int64_t now_usec(void) {
         return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* Splits t into whole seconds and microseconds, flooring (t may be negative). */
+static void split_usec(int64_t t, time_t *ret_sec, int *ret_usec) {
+        int64_t usec = t % 1000000;
+        if (usec < 0)
+                usec += 1000000;
+        *ret_sec = (time_t) ((t - usec) / 1000000);
+        *ret_usec = (int) usec;
+}
+
 char *format_iso8601_usec(int64_t t, char buf[static 32]) {
-        time_t sec = (time_t) (t / 1000000);
+        time_t sec;
+        int usec;
+        split_usec(t, &sec, &usec);
         struct tm tm;
         gmtime_r(&sec, &tm);
         size_t n = strftime(buf, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-        snprintf(buf + n, 32 - n, ".%06dZ", (int) (t % 1000000));
+        snprintf(buf + n, 32 - n, ".%06dZ", usec);
         return buf;
 }
 
 char *format_iso8601(int64_t t, char buf[static 32]) {
-        time_t sec = (time_t) (t / 1000000);
+        time_t sec;
+        int usec;
+        split_usec(t, &sec, &usec);
         struct tm tm;
         gmtime_r(&sec, &tm);
         strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);

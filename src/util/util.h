@@ -24,7 +24,7 @@
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 
 static inline bool streq(const char *a, const char *b) {
-        return strcmp(a, b) == 0;
+        return !strcmp(a, b);
 }
 
 static inline bool streq_ptr(const char *a, const char *b) {
