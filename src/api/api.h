@@ -90,6 +90,11 @@ typedef struct ApiService {
 const char *api_param(const ApiCall *call, const char *name);   /* path parameter */
 const char *api_query(const ApiCall *call, const char *name);   /* first query value, or NULL */
 bool api_query_has(const ApiCall *call, const char *name);
+/* Every value of a repeated query parameter (?tag=a&tag=b); caller frees with strv_free. */
+char **api_query_all(const ApiCall *call, const char *name);
+/* Calls fn for each query parameter in order. */
+void api_query_foreach(const ApiCall *call, void (*fn)(const char *name, const char *value, void *userdata),
+                       void *userdata);
 const char *api_header(const ApiCall *call, const char *name);  /* case-insensitive */
 const char *api_method(const ApiCall *call);
 const void *api_route_data(const ApiCall *call);

@@ -57,6 +57,40 @@ bool api_query_has(const ApiCall *call, const char *name) {
                MHD_YES;
 }
 
+typedef struct QueryWalk {
+        const char *name;        /* NULL: every parameter */
+        char **values;
+        size_t n;
+        void (*fn)(const char *name, const char *value, void *userdata);
+        void *userdata;
+} QueryWalk;
+
+static enum MHD_Result query_walk(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+        QueryWalk *w = cls;
+        if (w->fn) {
+                w->fn(key, value ? value : "", w->userdata);
+                return MHD_YES;
+        }
+        if (streq(key, w->name)) {
+                w->values = xrealloc(w->values, (w->n + 2) * sizeof(char *));
+                w->values[w->n++] = xstrdup(value ? value : "");
+                w->values[w->n] = NULL;
+        }
+        return MHD_YES;
+}
+
+char **api_query_all(const ApiCall *call, const char *name) {
+        QueryWalk w = { .name = name };
+        MHD_get_connection_values(call->conn, MHD_GET_ARGUMENT_KIND, query_walk, &w);
+        return w.values ? w.values : xcalloc(1, sizeof(char *));
+}
+
+void api_query_foreach(const ApiCall *call, void (*fn)(const char *name, const char *value, void *userdata),
+                       void *userdata) {
+        QueryWalk w = { .fn = fn, .userdata = userdata };
+        MHD_get_connection_values(call->conn, MHD_GET_ARGUMENT_KIND, query_walk, &w);
+}
+
 const char *api_header(const ApiCall *call, const char *name) {
         return MHD_lookup_connection_value(call->conn, MHD_HEADER_KIND, name);
 }

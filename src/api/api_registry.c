@@ -6,8 +6,10 @@
 #include "api/api.h"
 
 extern const ApiService identity_api_service;
+extern const ApiService image_api_service;
 
 const ApiService *const api_services[] = {
         &identity_api_service,
+        &image_api_service,
         NULL,
 };

@@ -13,12 +13,6 @@
 #include <sodium.h>
 #include <sys/stat.h>
 
-/* The services a fresh catalog publishes; gureumd reconciles it again at start. */
-static const CatalogEntry catalog[] = {
-        { "identity", "keystone", "/identity" },
-        {},
-};
-
 int cli_config_load(const CliArgs *a, Config *cfg) {
         config_defaults(cfg);
         int r = config_load(cfg, a->state_dir);
@@ -88,13 +82,12 @@ int cmd_init(const CliArgs *a) {
         if (r >= 0)
                 r = db_migrate(db);
         if (r >= 0) {
+                /* The catalog is gureumd's to publish: it knows which services it serves. */
                 ctx_init(&c, db);
                 r = identity_bootstrap(&c, password);
-                base = config_public_url(&cfg);
-                if (r >= 0)
-                        r = identity_catalog_ensure(&c, catalog, base);
                 ctx_done(&c);
         }
+        base = config_public_url(&cfg);
         if (r >= 0)
                 r = config_write(&cfg, conf);
         db_close(db);
@@ -232,6 +225,7 @@ int cmd_status(const CliArgs *a) {
                 { "roles", "SELECT COUNT(*) FROM roles" },
                 { "services", "SELECT COUNT(*) FROM services" },
                 { "endpoints", "SELECT COUNT(*) FROM endpoints" },
+                { "images", "SELECT COUNT(*) FROM images" },
         };
         _cleanup_free_ char *base = NULL;
         Config cfg;
@@ -250,7 +244,7 @@ int cmd_status(const CliArgs *a) {
                 printf("database:  %s, schema %lld of %lld\n", cfg.db_connection, (long long) version,
                        (long long) db_schema_latest());
                 problems += version != db_schema_latest();
-                printf("services:  identity\n");
+                printf("services:  identity, image\n");
                 printf("hosts:     1 (all-in-one)\n");
                 for (size_t i = 0; i < ELEMENTSOF(counts); i++)
                         printf("%-10s %lld\n", counts[i].label, (long long) count_rows(db, counts[i].sql));

@@ -50,6 +50,12 @@ static const ConfigKey keys[] = {
             "argon2id memory per password hash, in KiB (65536 = libsodium's INTERACTIVE)."),
         KEY("identity", "max_active_keys", CONFIG_INT, max_active_keys, "3", 2, 100,
             "Token encryption keys kept by `gureum token-key rotate`, counting the staged key."),
+        KEY("image", "quota_count", CONFIG_INT, image_quota_count, "1000", 0, 1000000000,
+            "Images a project may own."),
+        KEY("image", "quota_bytes", CONFIG_INT, image_quota_bytes, "1099511627776", 0, INT64_MAX,
+            "Bytes of image data a project may store (1099511627776 = 1 TiB)."),
+        KEY("image", "tag_limit", CONFIG_INT, image_tag_limit, "128", 1, 100000,
+            "Tags one image may carry."),
 };
 
 static void *field_ptr(Config *cfg, const ConfigKey *k) {

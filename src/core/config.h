@@ -25,6 +25,10 @@ typedef struct Config {
         int64_t password_hash_opslimit;  /* argon2id passes */
         int64_t password_hash_memlimit;  /* argon2id memory, KiB */
         int64_t max_active_keys;         /* token keys kept by rotation */
+        /* [image] */
+        int64_t image_quota_count;       /* images per project */
+        int64_t image_quota_bytes;       /* bytes of image data per project */
+        int64_t image_tag_limit;         /* tags per image */
 } Config;
 
 /* Fills cfg with the defaults.  cfg owns its strings; config_done frees them. */

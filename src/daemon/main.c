@@ -8,6 +8,7 @@
 #include "api/api.h"
 #include "db/db.h"
 #include "identity/identity.h"
+#include "image/image.h"
 #include "util/log.h"
 
 #include <getopt.h>
@@ -141,6 +142,17 @@ int main(int argc, char **argv) {
         r = identity_setup(&cfg);
         if (r < 0) {
                 log_error("daemon", "cannot load token keys from %s/keys/token", cfg.state_dir);
+                goto out;
+        }
+        r = image_setup(&cfg);
+        if (r >= 0) {
+                Ctx c;
+                ctx_init(&c, db);
+                r = image_recover(&c);
+                ctx_done(&c);
+        }
+        if (r < 0) {
+                log_error("daemon", "cannot prepare the image store in %s/images", cfg.state_dir);
                 goto out;
         }
         r = catalog_reconcile(db, &cfg);

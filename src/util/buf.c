@@ -39,6 +39,19 @@ void buf_printf(Buf *b, const char *fmt, ...) {
         b->len += (size_t) n;
 }
 
+void buf_put_urlencoded(Buf *b, const char *s) {
+        static const char hex[] = "0123456789ABCDEF";
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+                if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                    *p == '-' || *p == '_' || *p == '.' || *p == '~') {
+                        buf_append(b, p, 1);
+                        continue;
+                }
+                char esc[3] = { '%', hex[*p >> 4], hex[*p & 15] };
+                buf_append(b, esc, 3);
+        }
+}
+
 void buf_reset(Buf *b) {
         b->len = 0;
         if (b->data)

@@ -16,6 +16,8 @@ typedef struct Buf {
 void buf_append(Buf *b, const void *data, size_t n);
 void buf_puts(Buf *b, const char *s);
 void buf_printf(Buf *b, const char *fmt, ...) _printf_(2, 3);
+/* Appends s percent-encoded for a URL query component (RFC 3986 unreserved kept). */
+void buf_put_urlencoded(Buf *b, const char *s);
 void buf_reset(Buf *b);
 /* Returns the contents (caller owns them) and leaves b empty. */
 char *buf_steal(Buf *b);

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Shared by the image service's files: the stored record (a json_t with
+ * the columns of the images table, timestamps in usec), access checks and
+ * rendering.
+ */
+#pragma once
+
+#include "image/image.h"
+#include "db/db.h"
+#include "util/buf.h"
+
+/* Limits from the config, set by image_setup. */
+extern int64_t image_quota_count, image_quota_bytes, image_tag_limit;
+
+/* Columns of images, in the order of IMAGE_ROW_SPEC. */
+#define IMAGE_COLUMNS                                                                                      \
+        "id, name, owner, status, visibility, protected, os_hidden, disk_format, container_format, size, " \
+        "virtual_size, checksum, os_hash_algo, os_hash_value, min_ram, min_disk, created_at, updated_at"
+#define IMAGE_ROW_SPEC                                                                                   \
+        "id name owner status visibility b:protected b:os_hidden disk_format container_format i:size " \
+        "i:virtual_size checksum os_hash_algo os_hash_value i:min_ram i:min_disk i:created_at i:updated_at"
+
+/* The stored row of id, whoever may see it; -ENOENT without a message. */
+int image_row_load(Ctx *c, const char *id, json_t **ret);
+/* Whether the caller may see / change the image in row. */
+bool image_visible(Ctx *c, const json_t *row);
+bool image_owned(const Ctx *c, const json_t *row);
+/* Records "No image found with ID X." and returns -ENOENT. */
+int image_not_found(Ctx *c, const char *id);
+/* Loads the row for a change by its owner (or admin): 404 if invisible, 403 if not the owner's. */
+int image_row_for_change(Ctx *c, const char *id, json_t **ret);
+/* The API shape of row: properties and tags loaded, links added. */
+int image_render(Ctx *c, const json_t *row, json_t **ret);
+
+/* Attributes only the service sets: writing one is 403 as in Glance. */
+bool image_attr_read_only(const char *name);
+/* Attributes stored as columns (everything else is a property). */
+bool image_attr_is_column(const char *name);

@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Image records: loading, who may see and change them, the API rendering,
+ * and listing with Glance's filters, sorting and marker paging.
+ */
+#include "image/image_internal.h"
+#include "image/image_store.h"
+#include "util/log.h"
+
+int64_t image_quota_count = 1000, image_quota_bytes = INT64_C(1) << 40, image_tag_limit = 128;
+
+int image_setup(const Config *cfg) {
+        _cleanup_free_ char *dir = config_state_path(cfg, "images");
+        image_quota_count = cfg->image_quota_count;
+        image_quota_bytes = cfg->image_quota_bytes;
+        image_tag_limit = cfg->image_tag_limit;
+        return store_setup(dir);
+}
+
+static const char *const read_only_attrs[] = {
+        "status", "size", "virtual_size", "checksum", "os_hash_algo", "os_hash_value", "created_at", "updated_at",
+        "self", "file", "schema", "direct_url", "locations", "location", "deleted", "deleted_at", "stores",
+};
+
+static const char *const column_attrs[] = {
+        "id", "name", "owner", "visibility", "protected", "os_hidden", "disk_format", "container_format",
+        "min_ram", "min_disk", "tags",
+};
+
+bool image_attr_read_only(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(read_only_attrs); i++)
+                if (streq(name, read_only_attrs[i]))
+                        return true;
+        /* Glance reserves the os_glance namespace for itself. */
+        return startswith(name, "os_glance");
+}
+
+bool image_attr_is_column(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(column_attrs); i++)
+                if (streq(name, column_attrs[i]))
+                        return true;
+        return image_attr_read_only(name);
+}
+
+int image_row_load(Ctx *c, const char *id, json_t **ret) {
+        _cleanup_stmt_ DbStmt *s = NULL;
+        int r = db_query(c->db, &s, "SELECT " IMAGE_COLUMNS " FROM images WHERE id = ?", "s", id);
+        if (r >= 0)
+                r = db_step(s);
+        if (r < 0)
+                return ctx_error(c, r, RES_IMAGE, "Database error while reading image %s.", id);
+        if (r == 0)
+                return -ENOENT;
+        *ret = db_row_json(s, IMAGE_ROW_SPEC);
+        return 0;
+}
+
+int image_not_found(Ctx *c, const char *id) {
+        return ctx_error(c, -ENOENT, RES_IMAGE, "No image found with ID %s.", id);
+}
+
+bool image_owned(const Ctx *c, const json_t *row) {
+        return streq_ptr(jx_string(row, "owner"), c->auth.project_id);
+}
+
+static bool is_member(Ctx *c, const char *image_id) {
+        _cleanup_stmt_ DbStmt *s = NULL;
+        if (!c->auth.project_id)
+                return false;
+        return db_query(c->db, &s, "SELECT 1 FROM image_members WHERE image_id = ? AND member_id = ?", "ss",
+                        image_id, c->auth.project_id) >= 0 &&
+               db_step(s) > 0;
+}
+
+bool image_visible(Ctx *c, const json_t *row) {
+        const char *vis = jx_string(row, "visibility");
+        if (c->auth.is_admin || image_owned(c, row) || streq(vis, "public") || streq(vis, "community"))
+                return true;
+        return streq(vis, "shared") && is_member(c, jx_string(row, "id"));
+}
+
+int image_row_for_change(Ctx *c, const char *id, json_t **ret) {
+        _cleanup_json_ json_t *row = NULL;
+        int r = image_row_load(c, id, &row);
+        if (r == -ENOENT || (r >= 0 && !image_visible(c, row)))
+                return image_not_found(c, id);
+        if (r < 0)
+                return r;
+        if (!c->auth.is_admin && !(image_owned(c, row) && c->auth.is_member))
+                return ctx_error(c, -EACCES, RES_IMAGE, "You are not permitted to modify image %s.", id);
+        *ret = TAKE_PTR(row);
+        return 0;
+}
+
+int image_render(Ctx *c, const json_t *row, json_t **ret) {
+        const char *id = jx_string(row, "id");
+        _cleanup_stmt_ DbStmt *props = NULL, *tags = NULL;
+        json_t *o = json_deep_copy(row), *tag_list = json_array();
+        char ts[32];
+        int r;
+
+        /* Properties first, so a column of the same name can never be shadowed. */
+        r = db_query(c->db, &props, "SELECT name, value FROM image_properties WHERE image_id = ? ORDER BY name", "s", id);
+        while (r >= 0 && (r = db_step(props)) > 0)
+                if (!json_object_get(o, db_col_text(props, 0)))
+                        json_object_set_new(o, db_col_text(props, 0), json_string(db_col_text(props, 1)));
+        if (r >= 0)
+                r = db_query(c->db, &tags, "SELECT value FROM image_tags WHERE image_id = ? ORDER BY value", "s", id);
+        while (r >= 0 && (r = db_step(tags)) > 0)
+                json_array_append_new(tag_list, json_string(db_col_text(tags, 0)));
+        if (r < 0) {
+                json_decref(o);
+                json_decref(tag_list);
+                return ctx_error(c, r, RES_IMAGE, "Database error while reading image %s.", id);
+        }
+        json_object_set_new(o, "tags", tag_list);
+        json_object_set_new(o, "created_at",
+                            json_string(format_iso8601(json_integer_value(json_object_get(row, "created_at")), ts)));
+        json_object_set_new(o, "updated_at",
+                            json_string(format_iso8601(json_integer_value(json_object_get(row, "updated_at")), ts)));
+        json_object_set_new(o, "self", json_sprintf("/v2/images/%s", id));
+        json_object_set_new(o, "file", json_sprintf("/v2/images/%s/file", id));
+        json_object_set_new(o, "schema", json_string("/v2/schemas/image"));
+        *ret = o;
+        return 0;
+}
+
+int image_get(Ctx *c, const char *id, json_t **ret) {
+        _cleanup_json_ json_t *row = NULL;
+        int r = image_row_load(c, id, &row);
+        if (r == -ENOENT || (r >= 0 && !image_visible(c, row)))
+                return image_not_found(c, id);
+        if (r < 0)
+                return r;
+        return image_render(c, row, ret);
+}
+
+void image_list_query_done(ImageListQuery *q) {
+        json_decref(q->filters);
+        strv_free(q->tags);
+        free(q->order_by);
+        *q = (ImageListQuery) {};
+}
+
+static const char *const sort_keys[] = {
+        "name", "status", "container_format", "disk_format", "size", "id", "created_at", "updated_at",
+        "visibility", "owner", "min_ram", "min_disk", "virtual_size",
+};
+
+static bool sort_key_valid(const char *k) {
+        for (size_t i = 0; i < ELEMENTSOF(sort_keys); i++)
+                if (streq(k, sort_keys[i]))
+                        return true;
+        return false;
+}
+
+static int add_order(Ctx *c, Buf *b, const char *key, const char *dir) {
+        if (!sort_key_valid(key))
+                return ctx_error(c, -EINVAL, RES_IMAGE, "Invalid sort key: %s. It should be one of the image attributes.", key);
+        if (!streq(dir, "asc") && !streq(dir, "desc"))
+                return ctx_error(c, -EINVAL, RES_IMAGE, "Invalid sort direction: %s.", dir);
+        buf_printf(b, "%s%s %s", b->len ? ", " : "", key, dir);
+        return 0;
+}
+
+int image_list_sort(Ctx *c, ImageListQuery *q, char **keys, char **dirs, const char *sort) {
+        Buf b = {};
+        int r = 0;
+
+        if (sort && (keys[0] || dirs[0])) {
+                buf_done(&b);
+                return ctx_error(c, -EINVAL, RES_IMAGE, "The 'sort' parameter cannot be combined with sort_key or sort_dir.");
+        }
+        if (sort) {
+                _cleanup_free_ char *copy = xstrdup(sort);
+                char *save = NULL;
+                for (char *item = strtok_r(copy, ",", &save); item && r >= 0; item = strtok_r(NULL, ",", &save)) {
+                        char *colon = strchr(item, ':');
+                        if (colon)
+                                *colon = '\0';
+                        r = add_order(c, &b, item, colon ? colon + 1 : "desc");
+                }
+        } else {
+                size_t nk = 0, nd = 0;
+                while (keys[nk])
+                        nk++;
+                while (dirs[nd])
+                        nd++;
+                if (nd > 1 && nd != nk)
+                        r = ctx_error(c, -EINVAL, RES_IMAGE, "The number of sort_dir and sort_key values must match.");
+                for (size_t i = 0; i < nk && r >= 0; i++)
+                        r = add_order(c, &b, keys[i], nd == 0 ? "desc" : nd == 1 ? dirs[0] : dirs[i]);
+                if (nk == 0 && nd == 1 && r >= 0)
+                        r = add_order(c, &b, "created_at", dirs[0]);
+        }
+        if (r < 0) {
+                buf_done(&b);
+                return r;
+        }
+        if (!b.len)
+                buf_puts(&b, "created_at desc");
+        /* id last, so pages are stable when keys tie. */
+        buf_puts(&b, ", id desc");
+        free(q->order_by);
+        q->order_by = buf_steal(&b);
+        return 0;
+}
+
+/* Column filters compare the column; anything else filters on a property. */
+static void add_filters(const ImageListQuery *q, Buf *where, DbArg *args, size_t *n, size_t max) {
+        static const char *const filter_columns[] = {
+                "name", "status", "disk_format", "container_format", "owner", "size", "virtual_size",
+                "min_ram", "min_disk", "protected", "id", "checksum", "os_hash_value",
+        };
+        const char *key;
+        json_t *v;
+
+        json_object_foreach(q->filters, key, v) {
+                bool column = false;
+                if (*n + 2 > max)
+                        break;
+                for (size_t i = 0; i < ELEMENTSOF(filter_columns); i++)
+                        if (streq(key, filter_columns[i]))
+                                column = true;
+                if (column) {
+                        buf_printf(where, " AND %s = ?", key);
+                        if (streq(key, "protected"))
+                                args[(*n)++] = (DbArg) { .type = 'b', .i = streq(json_string_value(v), "true") };
+                        else if (streq(key, "size") || streq(key, "virtual_size") || streq(key, "min_ram") ||
+                                 streq(key, "min_disk")) {
+                                int64_t num = -1;
+                                (void) parse_int64(json_string_value(v), 0, INT64_MAX, &num);
+                                args[(*n)++] = (DbArg) { .type = 'i', .i = num };
+                        } else
+                                args[(*n)++] = (DbArg) { .type = 's', .s = json_string_value(v) };
+                } else {
+                        buf_puts(where, " AND EXISTS (SELECT 1 FROM image_properties p WHERE p.image_id = images.id"
+                                        " AND p.name = ? AND p.value = ?)");
+                        args[(*n)++] = (DbArg) { .type = 's', .s = key };
+                        args[(*n)++] = (DbArg) { .type = 's', .s = json_string_value(v) };
+                }
+        }
+        for (char **t = q->tags; t && *t && *n < max; t++) {
+                buf_puts(where, " AND EXISTS (SELECT 1 FROM image_tags t WHERE t.image_id = images.id AND t.value = ?)");
+                args[(*n)++] = (DbArg) { .type = 's', .s = *t };
+        }
+        if (q->size_min >= 0 && *n < max) {
+                buf_puts(where, " AND size >= ?");
+                args[(*n)++] = (DbArg) { .type = 'i', .i = q->size_min };
+        }
+        if (q->size_max >= 0 && *n < max) {
+                buf_puts(where, " AND size <= ?");
+                args[(*n)++] = (DbArg) { .type = 'i', .i = q->size_max };
+        }
+}
+
+/*
+ * Which images the list may show, as Glance decides: by default public
+ * ones, the project's own, and those shared with it that it accepted;
+ * community images only when asked for; admins see everything.
+ */
+static int add_visibility(Ctx *c, const ImageListQuery *q, Buf *where, DbArg *args, size_t *n) {
+        const char *vis = q->visibility, *ms = q->member_status ? q->member_status : "accepted";
+        const char *project = c->auth.project_id ? c->auth.project_id : "";
+        bool admin = c->auth.is_admin;
+
+        if (vis && !streq(vis, "public") && !streq(vis, "private") && !streq(vis, "shared") &&
+            !streq(vis, "community") && !streq(vis, "all"))
+                return ctx_error(c, -EINVAL, RES_IMAGE, "Invalid visibility value: %s.", vis);
+        if (!streq(ms, "accepted") && !streq(ms, "pending") && !streq(ms, "rejected") && !streq(ms, "all"))
+                return ctx_error(c, -EINVAL, RES_IMAGE, "Invalid member_status value: %s.", ms);
+        if (vis && !streq(vis, "all")) {
+                buf_puts(where, " AND visibility = ?");
+                args[(*n)++] = (DbArg) { .type = 's', .s = vis };
+        } else if (!vis && !admin)
+                buf_puts(where, " AND visibility <> 'community'");
+        if (admin && !q->member_status)
+                return 0;
+        /* Own images, public and community ones, and shared ones by membership status. */
+        buf_puts(where, " AND (owner = ? OR visibility IN ('public', 'community') OR (visibility = 'shared' AND"
+                        " EXISTS (SELECT 1 FROM image_members m WHERE m.image_id = images.id AND m.member_id = ?"
+                        " AND (? = 'all' OR m.status = ?))))");
+        args[(*n)++] = (DbArg) { .type = 's', .s = admin && !q->member_status ? "" : project };
+        args[(*n)++] = (DbArg) { .type = 's', .s = project };
+        args[(*n)++] = (DbArg) { .type = 's', .s = ms };
+        args[(*n)++] = (DbArg) { .type = 's', .s = ms };
+        return 0;
+}
+
+int image_list(Ctx *c, const ImageListQuery *q, json_t **ret, bool *ret_more) {
+        Buf where = {};
+        DbArg args[64];
+        size_t n = 0;
+        _cleanup_stmt_ DbStmt *s = NULL;
+        _cleanup_free_ char *sql = NULL;
+        json_t *out = json_array();
+        bool seen_marker = !q->marker, more = false;
+        int r;
+
+        buf_puts(&where, "1 = 1");
+        if (q->os_hidden >= 0) {
+                buf_puts(&where, " AND os_hidden = ?");
+                args[n++] = (DbArg) { .type = 'b', .i = q->os_hidden };
+        } else
+                buf_puts(&where, " AND os_hidden = 0");
+        r = add_visibility(c, q, &where, args, &n);
+        if (r >= 0) {
+                add_filters(q, &where, args, &n, ELEMENTSOF(args));
+                sql = xasprintf("SELECT " IMAGE_COLUMNS " FROM images WHERE %s ORDER BY %s", where.data, q->order_by);
+                r = db_query_args(c->db, &s, sql, args, n);
+        }
+        buf_done(&where);
+        /* Marker paging over the sorted rows: a small cloud has hundreds of images, not millions. */
+        while (r >= 0 && (r = db_step(s)) > 0) {
+                const char *id = db_col_text(s, 0);
+                if (!seen_marker) {
+                        seen_marker = streq(id, q->marker);
+                        continue;
+                }
+                if ((int64_t) json_array_size(out) >= q->limit) {
+                        more = true;
+                        break;
+                }
+                _cleanup_json_ json_t *row = db_row_json(s, IMAGE_ROW_SPEC);
+                json_t *img;
+                r = image_render(c, row, &img);
+                if (r < 0)
+                        break;
+                json_array_append_new(out, img);
+        }
+        if (r >= 0 && !seen_marker)
+                r = ctx_error(c, -EINVAL, RES_IMAGE, "Invalid marker: image %s could not be found.", q->marker);
+        if (r < 0) {
+                json_decref(out);
+                return c->error ? r : ctx_error(c, r, RES_IMAGE, "Database error while listing images.");
+        }
+        *ret = out;
+        *ret_more = more;
+        return 0;
+}
+
+/* Keeps files of images that may have data; used by image_recover. */
+static bool row_has_data(const char *id, void *userdata) {
+        Ctx *c = userdata;
+        _cleanup_stmt_ DbStmt *s = NULL;
+        return db_query(c->db, &s, "SELECT 1 FROM images WHERE id = ? AND status IN ('active', 'deactivated')", "s",
+                        id) >= 0 &&
+               db_step(s) > 0;
+}
+
+int image_recover(Ctx *c) {
+        int r = db_run(c->db, "UPDATE images SET status = 'queued', updated_at = ? WHERE status = 'saving'", "i",
+                       now_usec());
+        if (r < 0)
+                return r;
+        if (r > 0)
+                log_warning("image", "%d interrupted upload(s) set back to queued", r);
+        r = store_sweep(row_has_data, c);
+        if (r > 0)
+                log_warning("image", "removed %d stray file(s) from the image store", r);
+        return r < 0 ? r : 0;
+}

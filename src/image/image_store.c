@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The file store of image data (see image_store.h). */
+#include "image/image_store.h"
+#include "util/fileio.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+
+#define TMP_PREFIX ".tmp-"
+
+struct StoreWriter {
+        int fd;
+        char *tmp_path;
+        char *final_path;
+        uint64_t size;
+        EVP_MD_CTX *md5;
+        EVP_MD_CTX *sha512;
+        bool committed;
+};
+
+static char *dir;
+
+int store_setup(const char *path) {
+        free(dir);
+        dir = xstrdup(path);
+        return mkdir_p(dir, 0750);
+}
+
+const char *store_dir(void) {
+        return dir;
+}
+
+char *store_path(const char *id) {
+        return xasprintf("%s/%s", dir, id);
+}
+
+StoreWriter *store_writer_free(StoreWriter *w) {
+        if (!w)
+                return NULL;
+        if (w->fd >= 0)
+                close(w->fd);
+        if (!w->committed && w->tmp_path)
+                unlink(w->tmp_path);
+        EVP_MD_CTX_free(w->md5);
+        EVP_MD_CTX_free(w->sha512);
+        free(w->tmp_path);
+        free(w->final_path);
+        free(w);
+        return NULL;
+}
+
+int store_writer_new(const char *id, StoreWriter **ret) {
+        StoreWriter *w = xcalloc(1, sizeof(*w));
+        uint8_t rnd[6];
+
+        random_bytes(rnd, sizeof(rnd));
+        w->tmp_path = xasprintf("%s/" TMP_PREFIX "%s-%02x%02x%02x%02x%02x%02x", dir, id, rnd[0], rnd[1], rnd[2],
+                                rnd[3], rnd[4], rnd[5]);
+        w->final_path = store_path(id);
+        w->fd = open(w->tmp_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+        if (w->fd < 0) {
+                int r = -errno;
+                free(TAKE_PTR(w->tmp_path));
+                store_writer_free(w);
+                return r;
+        }
+        w->md5 = EVP_MD_CTX_new();
+        w->sha512 = EVP_MD_CTX_new();
+        if (!w->md5 || !w->sha512 || EVP_DigestInit_ex(w->md5, EVP_md5(), NULL) != 1 ||
+            EVP_DigestInit_ex(w->sha512, EVP_sha512(), NULL) != 1)
+                abort(); /* OpenSSL fails here only on OOM */
+        *ret = w;
+        return 0;
+}
+
+int store_writer_write(StoreWriter *w, const void *data, size_t n) {
+        const uint8_t *p = data;
+        EVP_DigestUpdate(w->md5, data, n);
+        EVP_DigestUpdate(w->sha512, data, n);
+        w->size += n;
+        while (n > 0) {
+                ssize_t k = write(w->fd, p, n);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += k;
+                n -= (size_t) k;
+        }
+        return 0;
+}
+
+uint64_t store_writer_size(const StoreWriter *w) {
+        return w->size;
+}
+
+int store_writer_fd(const StoreWriter *w) {
+        return w->fd;
+}
+
+static void hex(const uint8_t *in, unsigned n, char *out) {
+        static const char digits[] = "0123456789abcdef";
+        for (unsigned i = 0; i < n; i++) {
+                out[2 * i] = digits[in[i] >> 4];
+                out[2 * i + 1] = digits[in[i] & 15];
+        }
+        out[2 * n] = '\0';
+}
+
+int store_writer_flush(StoreWriter *w, char md5[static 33], char sha512[static 129]) {
+        uint8_t d[EVP_MAX_MD_SIZE];
+        unsigned n;
+
+        if (fsync(w->fd) < 0)
+                return -errno;
+        EVP_DigestFinal_ex(w->md5, d, &n);
+        hex(d, n, md5);
+        EVP_DigestFinal_ex(w->sha512, d, &n);
+        hex(d, n, sha512);
+        return 0;
+}
+
+static int fsync_dir(void) {
+        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || fsync(fd) < 0)
+                return -errno;
+        return 0;
+}
+
+int store_writer_commit(StoreWriter *w) {
+        if (rename(w->tmp_path, w->final_path) < 0)
+                return -errno;
+        w->committed = true;
+        return fsync_dir();
+}
+
+int store_delete(const char *id) {
+        _cleanup_free_ char *path = store_path(id);
+        if (unlink(path) < 0 && errno != ENOENT)
+                return -errno;
+        return 0;
+}
+
+int store_sweep(bool (*is_live)(const char *id, void *userdata), void *userdata) {
+        DIR *d = opendir(dir);
+        struct dirent *de;
+        int removed = 0;
+
+        if (!d)
+                return -errno;
+        while ((de = readdir(d))) {
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                if (startswith(de->d_name, TMP_PREFIX) || !is_live(de->d_name, userdata)) {
+                        _cleanup_free_ char *path = xasprintf("%s/%s", dir, de->d_name);
+                        if (unlink(path) == 0)
+                                removed++;
+                }
+        }
+        closedir(d);
+        return removed;
+}

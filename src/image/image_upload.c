@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Uploads and downloads of image data.  An upload moves the image from
+ * queued to saving, streams into a temporary file with the digests
+ * computed on the way, inspects the result (format must match the declared
+ * disk_format, no backing or external data files), and only then renames
+ * it into place and makes the image active.  Any failure, including the
+ * client going away, removes the data and queues the image again.
+ */
+#include "image/image_internal.h"
+#include "image/image_format.h"
+#include "image/image_store.h"
+#include "util/log.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+struct ImageUpload {
+        char *id;
+        char *disk_format;
+        int64_t quota_left;      /* bytes this upload may still write */
+        StoreWriter *writer;
+};
+
+static ImageUpload *upload_free(ImageUpload *u) {
+        if (!u)
+                return NULL;
+        store_writer_free(u->writer);
+        free(u->id);
+        free(u->disk_format);
+        free(u);
+        return NULL;
+}
+
+/* Puts a saving image back to queued, so the owner can upload again. */
+static void requeue(Ctx *c, const char *id) {
+        (void) db_run(c->db, "UPDATE images SET status = 'queued', updated_at = ? WHERE id = ? AND status = 'saving'",
+                      "is", now_usec(), id);
+}
+
+static int bytes_used(Ctx *c, const char *owner, int64_t *ret) {
+        _cleanup_stmt_ DbStmt *s = NULL;
+        int r = db_query(c->db, &s, "SELECT COALESCE(SUM(size), 0) FROM images WHERE owner = ? AND size IS NOT NULL",
+                         "s", owner);
+        if (r >= 0)
+                r = db_step(s);
+        if (r < 0)
+                return ctx_error(c, r, RES_IMAGE, "Database error while checking the image quota.");
+        *ret = db_col_int(s, 0);
+        return 0;
+}
+
+int image_upload_begin(Ctx *c, const char *id, int64_t content_length, ImageUpload **ret) {
+        _cleanup_json_ json_t *row = NULL;
+        int64_t used = 0;
+        int r = image_row_for_change(c, id, &row);
+        if (r < 0)
+                return r;
+        const char *status = jx_string(row, "status");
+        if (!streq(status, "queued"))
+                return ctx_error(c, -EEXIST, RES_IMAGE, "Image status transition from %s to saving is not allowed.",
+                                 status);
+        if (!jx_string(row, "disk_format") || !jx_string(row, "container_format"))
+                return ctx_error(c, -EINVAL, RES_IMAGE,
+                                 "Properties disk_format, container_format must be set prior to saving data.");
+        r = bytes_used(c, jx_string(row, "owner"), &used);
+        if (r < 0)
+                return r;
+        int64_t left = image_quota_bytes - used;
+        if (content_length >= 0 && content_length > left)
+                return ctx_error(c, -EDQUOT, RES_IMAGE,
+                                 "Denying attempt to upload image: %lld bytes exceed the quota left (%lld bytes).",
+                                 (long long) content_length, (long long) (left > 0 ? left : 0));
+        /* Claim the image; a concurrent upload loses here. */
+        r = db_run(c->db, "UPDATE images SET status = 'saving', updated_at = ? WHERE id = ? AND status = 'queued'", "is",
+                   now_usec(), id);
+        if (r == 0)
+                return ctx_error(c, -EEXIST, RES_IMAGE, "Image %s is already being uploaded.", id);
+        if (r < 0)
+                return ctx_error(c, r, RES_IMAGE, "Database error while starting the upload.");
+
+        ImageUpload *u = xcalloc(1, sizeof(*u));
+        u->id = xstrdup(id);
+        u->disk_format = xstrdup(jx_string(row, "disk_format"));
+        u->quota_left = left;
+        r = store_writer_new(id, &u->writer);
+        if (r < 0) {
+                requeue(c, id);
+                upload_free(u);
+                return ctx_error(c, r, RES_IMAGE, "Could not create the image data file: %s.", strerror(-r));
+        }
+        log_full(LOG_LEVEL_INFO, "image", c->request_id, "upload of image %s started", id);
+        *ret = u;
+        return 0;
+}
+
+int image_upload_write(Ctx *c, ImageUpload *u, const void *data, size_t n) {
+        if ((int64_t) (store_writer_size(u->writer) + n) > u->quota_left)
+                return ctx_error(c, -EDQUOT, RES_IMAGE, "Denying attempt to upload image because it exceeds the quota.");
+        int r = store_writer_write(u->writer, data, n);
+        if (r < 0)
+                return ctx_error(c, r, RES_IMAGE, "Could not write image data: %s.", strerror(-r));
+        return 0;
+}
+
+/* Inspects, commits and activates; on failure the caller requeues and frees. */
+static int finish(Ctx *c, ImageUpload *u) {
+        char md5[33], sha512[129];
+        ImageInspection insp;
+        _cleanup_free_ char *msg = NULL;
+        uint64_t size = store_writer_size(u->writer);
+        int r;
+
+        r = store_writer_flush(u->writer, md5, sha512);
+        if (r < 0)
+                return ctx_error(c, r, RES_IMAGE, "Could not write image data: %s.", strerror(-r));
+        r = image_format_inspect_fd(store_writer_fd(u->writer), size, &insp);
+        if (r < 0)
+                return ctx_error(c, r, RES_IMAGE, "Could not inspect the image data: %s.", strerror(-r));
+        if (image_format_check_declared(u->disk_format, &insp, &msg) < 0)
+                return ctx_error(c, -EINVAL, RES_IMAGE, "%s", msg);
+        r = store_writer_commit(u->writer);
+        if (r < 0)
+                return ctx_error(c, r, RES_IMAGE, "Could not store the image data: %s.", strerror(-r));
+        r = db_run(c->db,
+                   "UPDATE images SET status = 'active', size = ?, virtual_size = ?, checksum = ?, os_hash_algo = 'sha512',"
+                   " os_hash_value = ?, updated_at = ? WHERE id = ? AND status = 'saving'",
+                   "iissis", (int64_t) size, (int64_t) insp.virtual_size, md5, sha512, now_usec(), u->id);
+        if (r <= 0) {
+                /* Deleted while we uploaded: the data belongs to nobody. */
+                (void) store_delete(u->id);
+                return r < 0 ? ctx_error(c, r, RES_IMAGE, "Database error while activating the image.")
+                             : image_not_found(c, u->id);
+        }
+        log_full(LOG_LEVEL_INFO, "image", c->request_id, "image %s is active: %llu bytes, %s, md5 %s", u->id,
+                 (unsigned long long) size, image_format_to_string(insp.format), md5);
+        return 0;
+}
+
+int image_upload_finish(Ctx *c, ImageUpload *u) {
+        int r = finish(c, u);
+        if (r < 0) {
+                log_full(LOG_LEVEL_WARNING, "image", c->request_id, "upload of image %s refused: %s", u->id,
+                         c->error_message ? c->error_message : "error");
+                requeue(c, u->id);
+        }
+        upload_free(u);
+        return r;
+}
+
+void image_upload_abort(Ctx *c, ImageUpload *u) {
+        if (!u)
+                return;
+        log_full(LOG_LEVEL_WARNING, "image", c->request_id, "upload of image %s did not complete", u->id);
+        requeue(c, u->id);
+        upload_free(u);
+}
+
+int image_open_data(Ctx *c, const char *id, int *ret_fd, uint64_t *ret_size, json_t **ret_image) {
+        _cleanup_json_ json_t *row = NULL;
+        _cleanup_free_ char *path = NULL;
+        struct stat st;
+        int r = image_row_load(c, id, &row);
+        if (r == -ENOENT || (r >= 0 && !image_visible(c, row)))
+                return image_not_found(c, id);
+        if (r < 0)
+                return r;
+        const char *status = jx_string(row, "status");
+        if (streq(status, "deactivated") && !c->auth.is_admin)
+                return ctx_error(c, -EACCES, RES_IMAGE,
+                                 "The requested image has been deactivated. Image data download is forbidden.");
+        if (!streq(status, "active") && !streq(status, "deactivated"))
+                return -ENODATA;
+        path = store_path(id);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return ctx_error(c, -EIO, RES_IMAGE, "The data of image %s is missing from the store.", id);
+        if (fstat(fd, &st) < 0) {
+                close(fd);
+                return ctx_error(c, -EIO, RES_IMAGE, "The data of image %s is unreadable.", id);
+        }
+        *ret_fd = fd;
+        *ret_size = (uint64_t) st.st_size;
+        *ret_image = TAKE_PTR(row);
+        return 0;
+}
