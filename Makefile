@@ -47,10 +47,13 @@ asan: $(ASAN_BUILD)/build.ninja
 		meson test -C $(ASAN_BUILD) --suite unit --print-errorlogs
 
 integration: all
-	$(PY) -m pytest -q tests/integration
+	tools/build-test-image
+	$(PY) -m pytest -q tests/integration tests/guest
 
 tempest: all
-	tests/tempest/with-cloud tests/tempest/run ../shared/interop/compute-required-identity.txt
+	tests/tempest/with-cloud tests/tempest/run \
+		../shared/interop/compute-required-identity.txt \
+		../shared/interop/compute-required-image.txt
 
 fuzz: $(FUZZ_BUILD)/build.ninja
 	ninja -C $(FUZZ_BUILD)

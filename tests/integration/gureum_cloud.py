@@ -105,6 +105,28 @@ class Cloud:
             headers["X-Auth-Token"] = token
         return requests.request(method, self.identity + path, headers=headers, **kw)
 
+    def image_api(self, method, path, token, **kw):
+        headers = kw.pop("headers", {})
+        headers["X-Auth-Token"] = token
+        return requests.request(method, self.url + "/image/v2" + path, headers=headers, **kw)
+
+    def make_user(self, name, role="member", project=None):
+        """A user with `role` on a new project (or `project`); returns (user, project, token)."""
+        admin, _ = self.token()
+        if project is None:
+            project = self.api("POST", "/projects", admin, json={"project": {"name": name + "-p"}}).json()["project"]
+        user = self.api("POST", "/users", admin, json={"user": {"name": name, "password": "pw-" + name}}).json()["user"]
+        role_id = self.api("GET", "/roles?name=" + role, admin).json()["roles"][0]["id"]
+        r = self.api("PUT", "/projects/%s/users/%s/roles/%s" % (project["id"], user["id"], role_id), admin)
+        assert r.status_code == 204, r.text
+        token, _ = self.token(name, "pw-" + name, project["name"])
+        return user, project, token
+
+    def store_files(self):
+        """The files in the image store, temporary ones included."""
+        d = os.path.join(self.state, "images")
+        return sorted(os.listdir(d)) if os.path.isdir(d) else []
+
     def openstack(self, *args, env=None, check=True):
         """Runs Debian's openstack CLI; returns parsed JSON when -f json is given."""
         p = subprocess.run(["/usr/bin/openstack", *args], env=env or self.env(), capture_output=True, text=True)
