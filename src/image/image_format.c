@@ -572,7 +572,8 @@ static bool vmdk_is_text_descriptor(const uint8_t *buf, size_t len) {
                 if (*p == '#') {
                         while (p < end && *p != '\n')
                                 p++;
-                        p++;
+                        if (p < end)
+                                p++;
                         continue;
                 }
                 if (*p == ' ') {
