@@ -300,6 +300,9 @@ static int run_checks(Ctx *c, ApiCall *call, bool too_large) {
                 return ctx_error(c, r, RES_NONE, "The method %s is not allowed for this resource.", call->method);
         if (r < 0)
                 return ctx_error(c, r, RES_NONE, "The resource could not be found.");
+        for (size_t i = 0; i < call->n_params; i++)
+                if (!utf8_is_valid(call->param_values[i]))
+                        return ctx_error(c, -EINVAL, RES_NONE, "The URL holds bytes that are not UTF-8.");
         if (too_large)
                 return ctx_error(c, -EFBIG, RES_NONE, "Request is too large: the body exceeds %lld bytes.",
                                  (long long) config->max_body_size);

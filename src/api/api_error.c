@@ -31,7 +31,9 @@ const ApiErrorInfo *api_error_lookup(int code) {
 }
 
 json_t *api_error_body(ApiErrorStyle style, const ApiErrorInfo *e, const char *message) {
-        json_t *inner = json_pack("{s:i, s:s}", "code", (int) e->status, "message", message);
+        /* Messages quote client input (ids, parser errors): make them valid UTF-8 for JSON. */
+        _cleanup_free_ char *clean = utf8_sanitize(message);
+        json_t *inner = json_pack("{s:i, s:s}", "code", (int) e->status, "message", clean);
         switch (style) {
         case API_ERRORS_KEYSTONE:
                 json_object_set_new(inner, "title", json_string(e->title));

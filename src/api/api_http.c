@@ -198,6 +198,7 @@ static int resolve_listen(const char *listen, struct sockaddr_storage *ret, sock
         return 0;
 }
 
+static void on_mhd_log(void *cls, const char *fmt, va_list ap) _printf_(2, 0);
 static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
         char msg[512];
         vsnprintf(msg, sizeof(msg), fmt, ap);

@@ -59,8 +59,10 @@ static bool type_matches(const char *want, const json_t *j) {
 
 /* A short rendering of a value for messages, quoting strings like Python. */
 static char *repr(const json_t *j) {
-        if (json_is_string(j))
-                return xasprintf("'%.64s'", json_string_value(j));
+        if (json_is_string(j)) {
+                const char *s = json_string_value(j);
+                return xasprintf("'%.*s'", (int) utf8_prefix(s, 64), s);
+        }
         if (json_is_object(j))
                 return xstrdup("{...}");
         if (json_is_array(j))
@@ -120,8 +122,8 @@ static int check_object(Walk *w, const json_t *schema, const json_t *inst, int d
                 int r;
                 if (!sub) {
                         if (json_is_false(addl))
-                                return fail(w, "Additional properties are not allowed ('%.64s' was unexpected)",
-                                            key);
+                                return fail(w, "Additional properties are not allowed ('%.*s' was unexpected)",
+                                            (int) utf8_prefix(key, 64), key);
                         if (!json_is_object(addl))
                                 continue;
                         sub = addl;

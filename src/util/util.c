@@ -72,6 +72,63 @@ void strv_free(char **v) {
         free(v);
 }
 
+/* Length of the well-formed UTF-8 sequence at s, or 0 if it is not one. */
+static size_t utf8_seq(const unsigned char *s) {
+        unsigned c = s[0];
+        if (c < 0x80)
+                return 1;
+        if (c >= 0xc2 && c <= 0xdf)
+                return (s[1] & 0xc0) == 0x80 ? 2 : 0;
+        if (c >= 0xe0 && c <= 0xef) {
+                unsigned lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+                return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 ? 3 : 0;
+        }
+        if (c >= 0xf0 && c <= 0xf4) {
+                unsigned lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+                return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80 ? 4 : 0;
+        }
+        return 0;
+}
+
+bool utf8_is_valid(const char *s) {
+        const unsigned char *p = (const unsigned char *) s;
+        while (*p) {
+                size_t n = utf8_seq(p);
+                if (n == 0)
+                        return false;
+                p += n;
+        }
+        return true;
+}
+
+size_t utf8_prefix(const char *s, size_t max) {
+        const unsigned char *p = (const unsigned char *) s;
+        size_t len = 0;
+        while (p[len]) {
+                size_t n = utf8_seq(p + len);
+                if (n == 0)
+                        n = 1; /* a stray byte is its own unit: never split what follows */
+                if (len + n > max)
+                        break;
+                len += n;
+        }
+        return len;
+}
+
+char *utf8_sanitize(const char *s) {
+        char *out = xstrdup(s);
+        unsigned char *p = (unsigned char *) out;
+        while (*p) {
+                size_t n = utf8_seq(p);
+                if (n == 0) {
+                        *p++ = '?';
+                        continue;
+                }
+                p += n;
+        }
+        return out;
+}
+
 int parse_int64(const char *s, int64_t min, int64_t max, int64_t *ret) {
         char *end;
         long long v;

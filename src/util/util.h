@@ -90,6 +90,13 @@ int parse_int64(const char *s, int64_t min, int64_t max, int64_t *ret);
 /* Parses "true/false/yes/no/1/0/on/off". */
 int parse_bool(const char *s, bool *ret);
 
+/* True if s is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF). */
+bool utf8_is_valid(const char *s);
+/* Length of the longest prefix of s, at most max bytes, that does not split a UTF-8 sequence. */
+size_t utf8_prefix(const char *s, size_t max);
+/* A copy of s with every byte that is not part of well-formed UTF-8 replaced by '?'. */
+char *utf8_sanitize(const char *s);
+
 /* Fills buf with n random bytes from the kernel; never fails. */
 void random_bytes(void *buf, size_t n);
 /* Returns a new random UUID as 32 lowercase hex digits (Keystone style). */

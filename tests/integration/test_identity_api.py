@@ -229,3 +229,16 @@ def test_method_not_allowed_and_not_found(cloud):
     assert_keystone_error(cloud.api("PUT", "/auth/catalog", token), 405)
     assert_keystone_error(cloud.api("GET", "/no/such/thing", token), 404)
     assert_keystone_error(cloud.api("GET", "/projects/" + "f" * 32, token), 404)
+
+
+def test_regression_invalid_utf8_in_error_messages(cloud):
+    """Found by fuzz-identity-json: a parse error quoting half a UTF-8
+    character made an error body jansson could not build, and the daemon
+    aborted on any unauthenticated request."""
+    body = b'{"auth": {"identity": {"methods": ["pass"], "password": {"user": {"id": "8b3", "password": "s3cr\\u00e\xc7\x95"}}}}}'
+    r = requests.post(cloud.identity + "/auth/tokens", data=body)
+    assert_keystone_error(r, 400)
+    token, _ = cloud.token()
+    r = cloud.api("PUT", "/regions/%ff%fe", token, json={"region": {}})
+    assert_keystone_error(r, 400)
+    assert requests.get(cloud.identity).status_code == 200
