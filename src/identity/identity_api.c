@@ -8,6 +8,7 @@
 #include "identity/identity.h"
 #include "identity/identity_password.h"
 #include "identity/identity_resource.h"
+#include "identity/identity_cache.h"
 #include "util/log.h"
 
 /* ---- version discovery ---- */
@@ -235,6 +236,7 @@ static int group_member_add(Ctx *c, const ApiCall *call, json_t *body, ApiReply 
         if (r >= 0)
                 r = db_run(c->db, "INSERT INTO group_members (group_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
                            "ss", api_param(call, "group_id"), api_param(call, "user_id"));
+        identity_changed();
         if (r < 0)
                 return c->error ? r : ctx_error(c, r, RES_GROUP, "Database error while adding a group member.");
         return 0;
@@ -259,6 +261,7 @@ static int group_member_remove(Ctx *c, const ApiCall *call, json_t *body, ApiRep
         if (r >= 0)
                 r = db_run(c->db, "DELETE FROM group_members WHERE group_id = ? AND user_id = ?", "ss",
                            api_param(call, "group_id"), api_param(call, "user_id"));
+        identity_changed();
         if (r == 0)
                 return ctx_error(c, -ENOENT, RES_GROUP, "User %s is not a member of group %s.",
                                  api_param(call, "user_id"), api_param(call, "group_id"));
@@ -300,6 +303,7 @@ static int assignment_grant(Ctx *c, const ApiCall *call, json_t *body, ApiReply 
                    " VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT DO NOTHING",
                    "sssss", k->actor, api_param(call, "actor_id"), k->target, api_param(call, "target_id"),
                    api_param(call, "role_id"));
+        identity_changed();
         if (r < 0)
                 return ctx_error(c, r, RES_ASSIGNMENT, "Database error while granting a role.");
         log_full(LOG_LEVEL_INFO, "identity", c->request_id, "granted role %s to %s %s on %s %s",
@@ -340,6 +344,7 @@ static int assignment_revoke(Ctx *c, const ApiCall *call, json_t *body, ApiReply
                    " AND target_id = ? AND role_id = ? AND inherited = 0",
                    "sssss", k->actor, api_param(call, "actor_id"), k->target, api_param(call, "target_id"),
                    api_param(call, "role_id"));
+        identity_changed();
         if (r < 0)
                 return ctx_error(c, r, RES_ASSIGNMENT, "Database error while revoking a role.");
         /* Tokens need no revocation: validation recomputes roles every time. */

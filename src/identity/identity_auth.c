@@ -6,6 +6,7 @@
  * catalog that goes into a token.
  */
 #include "identity/identity.h"
+#include "identity/identity_cache.h"
 #include "identity/identity_password.h"
 #include "identity/identity_resource.h"
 #include "db/db.h"
@@ -60,8 +61,15 @@ int identity_roles_effective(Ctx *c, const char *user_id, const char *target_typ
 
 int identity_catalog(Ctx *c, json_t **ret) {
         _cleanup_stmt_ DbStmt *s = NULL;
-        json_t *catalog = json_array(), *svc = NULL;
+        json_t *catalog, *svc = NULL;
+        uint64_t gen = identity_generation();
         int r;
+
+        if ((catalog = identity_cache_catalog_get())) {
+                *ret = catalog;
+                return 0;
+        }
+        catalog = json_array();
 
         r = db_query(c->db, &s,
                      "SELECT s.id, s.type, s.name, e.id, e.interface, e.region_id, e.url FROM services s"
@@ -87,6 +95,7 @@ int identity_catalog(Ctx *c, json_t **ret) {
                 json_decref(catalog);
                 return ctx_error(c, r, RES_SERVICE, "Database error while reading the catalog.");
         }
+        identity_cache_catalog_put(catalog, gen);
         *ret = catalog;
         return 0;
 }
@@ -161,8 +170,12 @@ static int info_load(Ctx *c, TokenPayload *payload, TokenInfo *ret) {
 }
 
 int identity_token_validate(Ctx *c, const char *token, TokenInfo *ret) {
+        uint64_t gen = identity_generation();
         TokenPayload p;
         int r;
+
+        if (identity_cache_get(token, ret))
+                return 0;
 
         if (token_decode(token, &p) < 0)
                 return unauthorized(c);
@@ -177,6 +190,8 @@ int identity_token_validate(Ctx *c, const char *token, TokenInfo *ret) {
         }
         r = info_load(c, &p, ret);
         token_payload_done(&p);
+        if (r >= 0)
+                identity_cache_put(token, ret, gen);
         return r;
 }
 
@@ -411,6 +426,7 @@ static int revoke_matching(Ctx *c, const char *audit_id, const char *user_id, co
                 return ctx_error(c, r, RES_TOKEN, "Database error while revoking tokens.");
         }
         r = db_commit(c->db);
+        identity_changed();
         return r < 0 ? ctx_error(c, r, RES_TOKEN, "Database error while revoking tokens.") : 0;
 }
 

@@ -5,6 +5,7 @@
  * they run at every `gureum init` and daemon start without harm.
  */
 #include "identity/identity.h"
+#include "identity/identity_cache.h"
 #include "identity/identity_password.h"
 #include "db/db.h"
 #include "util/log.h"
@@ -98,7 +99,9 @@ int identity_bootstrap(Ctx *c, const char *admin_password) {
                 db_rollback(c->db);
                 return r;
         }
-        return db_commit(c->db);
+        r = db_commit(c->db);
+        identity_changed();
+        return r;
 }
 
 static int ensure_service(Ctx *c, const CatalogEntry *e, const char *base_url) {
@@ -149,5 +152,7 @@ int identity_catalog_ensure(Ctx *c, const CatalogEntry *entries, const char *bas
                 db_rollback(c->db);
                 return r;
         }
-        return db_commit(c->db);
+        r = db_commit(c->db);
+        identity_changed();
+        return r;
 }

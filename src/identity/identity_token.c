@@ -10,6 +10,7 @@
  *          then user_id, project_id, domain_id as len(1)+bytes.
  */
 #include "identity/identity_token.h"
+#include "identity/identity_cache.h"
 #include "util/fileio.h"
 #include "util/log.h"
 
@@ -143,6 +144,8 @@ static int repo_reload_locked(void) {
         repo.primary = (int) n - 1;
         repo.last_reload = now_usec();
         sodium_memzero(keys, sizeof(keys));
+        /* A dropped key must take its tokens with it, cached validations included. */
+        identity_changed();
         return 0;
 }
 
