@@ -28,6 +28,8 @@ bool image_visible(Ctx *c, const json_t *row);
 bool image_owned(const Ctx *c, const json_t *row);
 /* Records "No image found with ID X." and returns -ENOENT. */
 int image_not_found(Ctx *c, const char *id);
+/* The stored row of id if the caller may see it; else "No image found" (-ENOENT). */
+int image_row_visible(Ctx *c, const char *id, json_t **ret);
 /* Loads the row for a change by its owner (or admin): 404 if invisible, 403 if not the owner's. */
 int image_row_for_change(Ctx *c, const char *id, json_t **ret);
 /* The API shape of row: properties and tags loaded, links added. */

@@ -17,17 +17,6 @@ static json_t *member_render(json_t *m) {
         return m;
 }
 
-/* The image if the caller may see it; -ENOENT (404) otherwise. */
-static int visible_row(Ctx *c, const char *id, json_t **ret) {
-        int r = image_row_load(c, id, ret);
-        if (r == -ENOENT || (r >= 0 && !image_visible(c, *ret))) {
-                if (r >= 0)
-                        json_decref(TAKE_PTR(*ret));
-                return image_not_found(c, id);
-        }
-        return r;
-}
-
 static int member_load(Ctx *c, const char *id, const char *member, json_t **ret) {
         _cleanup_stmt_ DbStmt *s = NULL;
         int r = db_query(c->db, &s, "SELECT " "image_id, member_id, status, created_at, updated_at"
@@ -70,7 +59,7 @@ int image_member_list(Ctx *c, const char *id, json_t **ret) {
         _cleanup_json_ json_t *row = NULL;
         _cleanup_stmt_ DbStmt *s = NULL;
         json_t *out;
-        int r = visible_row(c, id, &row);
+        int r = image_row_visible(c, id, &row);
         if (r < 0)
                 return r;
         if (!streq(jx_string(row, "visibility"), "shared"))
@@ -93,7 +82,7 @@ int image_member_list(Ctx *c, const char *id, json_t **ret) {
 
 int image_member_get(Ctx *c, const char *id, const char *member, json_t **ret) {
         _cleanup_json_ json_t *row = NULL;
-        int r = visible_row(c, id, &row);
+        int r = image_row_visible(c, id, &row);
         if (r < 0)
                 return r;
         if (!c->auth.is_admin && !image_owned(c, row) && !streq_ptr(member, c->auth.project_id))
@@ -106,7 +95,7 @@ int image_member_get(Ctx *c, const char *id, const char *member, json_t **ret) {
 
 int image_member_update(Ctx *c, const char *id, const char *member, const char *status, json_t **ret) {
         _cleanup_json_ json_t *row = NULL, *m = NULL;
-        int r = visible_row(c, id, &row);
+        int r = image_row_visible(c, id, &row);
         if (r < 0)
                 return r;
         r = member_load(c, id, member, &m);

@@ -79,11 +79,20 @@ bool image_visible(Ctx *c, const json_t *row) {
         return streq(vis, "shared") && is_member(c, jx_string(row, "id"));
 }
 
-int image_row_for_change(Ctx *c, const char *id, json_t **ret) {
+int image_row_visible(Ctx *c, const char *id, json_t **ret) {
         _cleanup_json_ json_t *row = NULL;
         int r = image_row_load(c, id, &row);
         if (r == -ENOENT || (r >= 0 && !image_visible(c, row)))
                 return image_not_found(c, id);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(row);
+        return 0;
+}
+
+int image_row_for_change(Ctx *c, const char *id, json_t **ret) {
+        _cleanup_json_ json_t *row = NULL;
+        int r = image_row_visible(c, id, &row);
         if (r < 0)
                 return r;
         if (!c->auth.is_admin && !(image_owned(c, row) && c->auth.is_member))
@@ -127,9 +136,7 @@ int image_render(Ctx *c, const json_t *row, json_t **ret) {
 
 int image_get(Ctx *c, const char *id, json_t **ret) {
         _cleanup_json_ json_t *row = NULL;
-        int r = image_row_load(c, id, &row);
-        if (r == -ENOENT || (r >= 0 && !image_visible(c, row)))
-                return image_not_found(c, id);
+        int r = image_row_visible(c, id, &row);
         if (r < 0)
                 return r;
         return image_render(c, row, ret);

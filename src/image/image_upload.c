@@ -160,9 +160,7 @@ int image_open_data(Ctx *c, const char *id, int *ret_fd, uint64_t *ret_size, jso
         _cleanup_json_ json_t *row = NULL;
         _cleanup_free_ char *path = NULL;
         struct stat st;
-        int r = image_row_load(c, id, &row);
-        if (r == -ENOENT || (r >= 0 && !image_visible(c, row)))
-                return image_not_found(c, id);
+        int r = image_row_visible(c, id, &row);
         if (r < 0)
                 return r;
         const char *status = jx_string(row, "status");

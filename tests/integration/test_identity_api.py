@@ -13,18 +13,6 @@ def assert_keystone_error(r, status):
     assert r.headers["x-openstack-request-id"].startswith("req-")
 
 
-def make_user(cloud, admin, name, role="member", project=None):
-    """A user with `role` on a new project (or `project`); returns (user, project, token)."""
-    if project is None:
-        project = cloud.api("POST", "/projects", admin, json={"project": {"name": name + "-p"}}).json()["project"]
-    user = cloud.api("POST", "/users", admin, json={"user": {"name": name, "password": "pw-" + name}}).json()["user"]
-    role_id = cloud.api("GET", "/roles?name=" + role, admin).json()["roles"][0]["id"]
-    r = cloud.api("PUT", "/projects/%s/users/%s/roles/%s" % (project["id"], user["id"], role_id), admin)
-    assert r.status_code == 204, r.text
-    token, _ = cloud.token(name, "pw-" + name, project["name"])
-    return user, project, token
-
-
 def test_version_discovery(cloud):
     v = requests.get(cloud.identity).json()["version"]
     assert v["status"] == "stable" and v["id"].startswith("v3")
@@ -153,15 +141,15 @@ def test_project_user_group_role_crud(cloud, name):
 
 def test_reader_cannot_create_project(cloud, name):
     admin, _ = cloud.token()
-    _, _, reader = make_user(cloud, admin, name, role="reader")
+    _, _, reader = cloud.make_user(name, role="reader")
     assert_keystone_error(cloud.api("POST", "/projects", reader, json={"project": {"name": name + "-x"}}), 403)
     assert_keystone_error(cloud.api("POST", "/users", reader, json={"user": {"name": name + "-x"}}), 403)
 
 
 def test_member_sees_only_own_projects(cloud, name):
     admin, _ = cloud.token()
-    a_user, a_project, a_token = make_user(cloud, admin, name + "a")
-    _, b_project, _ = make_user(cloud, admin, name + "b")
+    a_user, a_project, a_token = cloud.make_user(name + "a")
+    _, b_project, _ = cloud.make_user(name + "b")
     assert cloud.api("GET", "/projects/" + a_project["id"], a_token).status_code == 200
     assert_keystone_error(cloud.api("GET", "/projects/" + b_project["id"], a_token), 403)
     listed = {p["id"] for p in cloud.api("GET", "/projects", a_token).json()["projects"]}
@@ -178,7 +166,7 @@ def test_member_sees_only_own_projects(cloud, name):
 
 def test_removed_role_invalidates_scoped_token(cloud, name):
     admin, _ = cloud.token()
-    user, project, token = make_user(cloud, admin, name)
+    user, project, token = cloud.make_user(name)
     member = cloud.api("GET", "/roles?name=member", admin).json()["roles"][0]["id"]
     assert cloud.api("GET", "/projects/" + project["id"], token).status_code == 200
     r = cloud.api("DELETE", "/projects/%s/users/%s/roles/%s" % (project["id"], user["id"], member), admin)
@@ -188,7 +176,7 @@ def test_removed_role_invalidates_scoped_token(cloud, name):
 
 def test_user_changes_own_password(cloud, name):
     admin, _ = cloud.token()
-    user, project, token = make_user(cloud, admin, name)
+    user, project, token = cloud.make_user(name)
     r = cloud.api("POST", "/users/%s/password" % user["id"], token,
                   json={"user": {"original_password": "wrong", "password": "new-pw"}})
     assert_keystone_error(r, 401)
