@@ -17,6 +17,7 @@ static int64_t token_ttl_usec = 3600 * 1000000LL;
 int identity_setup(const Config *cfg) {
         token_ttl_usec = cfg->token_expiration * 1000000LL;
         password_set_cost(cfg->password_hash_opslimit, cfg->password_hash_memlimit);
+        token_keys_on_change(identity_changed);
         return token_keys_load(cfg->state_dir);
 }
 

@@ -10,7 +10,6 @@
  *          then user_id, project_id, domain_id as len(1)+bytes.
  */
 #include "identity/identity_token.h"
-#include "identity/identity_cache.h"
 #include "util/fileio.h"
 #include "util/log.h"
 
@@ -41,6 +40,12 @@ static struct {
         char *dir;
         int64_t last_reload;    /* usec; reloads on unknown keys are rate limited */
 } repo = { .lock = PTHREAD_RWLOCK_INITIALIZER, .primary = -1 };
+
+static void (*keys_changed_hook)(void);
+
+void token_keys_on_change(void (*fn)(void)) {
+        keys_changed_hook = fn;
+}
 
 void token_payload_done(TokenPayload *p) {
         free(p->user_id);
@@ -145,7 +150,8 @@ static int repo_reload_locked(void) {
         repo.last_reload = now_usec();
         sodium_memzero(keys, sizeof(keys));
         /* A dropped key must take its tokens with it, cached validations included. */
-        identity_changed();
+        if (keys_changed_hook)
+                keys_changed_hook();
         return 0;
 }
 

@@ -36,6 +36,8 @@ void token_payload_done(TokenPayload *p);
 /* Fills audit_id with a new random id. */
 void token_audit_id_new(char out[static TOKEN_AUDIT_ID_LEN + 1]);
 
+/* Calls fn whenever the loaded set of keys changes (the caches must forget). */
+void token_keys_on_change(void (*fn)(void));
 /* Loads the key repository of state_dir (for the daemon). */
 int token_keys_load(const char *state_dir);
 /* Creates the repository with a staged and a primary key if missing. */
