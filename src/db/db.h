@@ -11,6 +11,7 @@
  */
 #pragma once
 
+#include "core/ctx.h"
 #include "util/jx.h"
 #include "util/util.h"
 
@@ -35,6 +36,14 @@ Db *db_thread(void);
 int db_begin(Db *db);
 int db_commit(Db *db);
 void db_rollback(Db *db);
+
+/*
+ * Runs fn(c, userdata) in a transaction on c->db: commits if it returns
+ * >= 0, rolls back otherwise.  Returns fn's result, or the error of
+ * starting or committing (which records no message: the caller knows what
+ * it was doing).
+ */
+int db_transaction(Ctx *c, int (*fn)(Ctx *c, void *userdata), void *userdata);
 
 /* Runs SQL without parameters (may hold several statements: migrations). */
 int db_exec_script(Db *db, const char *sql);

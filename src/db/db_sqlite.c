@@ -179,6 +179,18 @@ void db_rollback(Db *db) {
         (void) exec_simple(db, "ROLLBACK");
 }
 
+int db_transaction(Ctx *c, int (*fn)(Ctx *c, void *userdata), void *userdata) {
+        int r = db_begin(c->db);
+        if (r < 0)
+                return r;
+        r = fn(c, userdata);
+        if (r < 0) {
+                db_rollback(c->db);
+                return r;
+        }
+        return db_commit(c->db);
+}
+
 int db_exec_script(Db *db, const char *sql) {
         return exec_simple(db, sql);
 }

@@ -411,22 +411,29 @@ int identity_authenticate(Ctx *c, const json_t *body, char **ret_token, TokenInf
 
 /* ---- revocation ---- */
 
-static int revoke_matching(Ctx *c, const char *audit_id, const char *user_id, const char *project_id, int64_t expires) {
+/* One revocation event; NULL fields match nothing. */
+typedef struct Revocation {
+        const char *audit_id, *user_id, *project_id;
+        int64_t expires;
+} Revocation;
+
+/* Drops the events that can no longer match a live token, and records ev. */
+static int revoke_locked(Ctx *c, void *userdata) {
+        const Revocation *ev = userdata;
         _cleanup_free_ char *id = uuid_hex_new();
         int64_t now = now_usec();
-        int r = db_begin(c->db);
-        if (r >= 0)
-                r = db_run(c->db, "DELETE FROM revocation_events WHERE expires_at < ?", "i", now);
-        if (r >= 0)
-                r = db_run(c->db,
-                           "INSERT INTO revocation_events (id, audit_id, user_id, project_id, issued_before, expires_at)"
-                           " VALUES (?, ?, ?, ?, ?, ?)",
-                           "ssssii", id, audit_id, user_id, project_id, now, expires);
-        if (r < 0) {
-                db_rollback(c->db);
-                return ctx_error(c, r, RES_TOKEN, "Database error while revoking tokens.");
-        }
-        r = db_commit(c->db);
+        int r = db_run(c->db, "DELETE FROM revocation_events WHERE expires_at < ?", "i", now);
+        if (r < 0)
+                return r;
+        return db_run(c->db,
+                      "INSERT INTO revocation_events (id, audit_id, user_id, project_id, issued_before, expires_at)"
+                      " VALUES (?, ?, ?, ?, ?, ?)",
+                      "ssssii", id, ev->audit_id, ev->user_id, ev->project_id, now, ev->expires);
+}
+
+static int revoke_matching(Ctx *c, const char *audit_id, const char *user_id, const char *project_id, int64_t expires) {
+        Revocation ev = { audit_id, user_id, project_id, expires };
+        int r = db_transaction(c, revoke_locked, &ev);
         identity_changed();
         return r < 0 ? ctx_error(c, r, RES_TOKEN, "Database error while revoking tokens.") : 0;
 }

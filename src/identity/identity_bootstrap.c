@@ -39,7 +39,8 @@ static int ensure_named(Ctx *c, const char *table, const char *name, const char 
         return 0;
 }
 
-static int bootstrap_locked(Ctx *c, const char *admin_password) {
+static int bootstrap_locked(Ctx *c, void *userdata) {
+        const char *admin_password = userdata;
         _cleanup_free_ char *admin = NULL, *member = NULL, *reader = NULL, *project = NULL, *user = NULL;
         _cleanup_free_ char *hash = NULL;
         int r;
@@ -91,15 +92,7 @@ static int bootstrap_locked(Ctx *c, const char *admin_password) {
 }
 
 int identity_bootstrap(Ctx *c, const char *admin_password) {
-        int r = db_begin(c->db);
-        if (r < 0)
-                return r;
-        r = bootstrap_locked(c, admin_password);
-        if (r < 0) {
-                db_rollback(c->db);
-                return r;
-        }
-        r = db_commit(c->db);
+        int r = db_transaction(c, bootstrap_locked, (void *) admin_password);
         identity_changed();
         return r;
 }
@@ -141,18 +134,22 @@ static int ensure_service(Ctx *c, const CatalogEntry *e, const char *base_url) {
         return 0;
 }
 
+typedef struct CatalogArgs {
+        const CatalogEntry *entries;
+        const char *base_url;
+} CatalogArgs;
+
+static int catalog_locked(Ctx *c, void *userdata) {
+        const CatalogArgs *a = userdata;
+        int r = db_run(c->db, "INSERT INTO regions (id, description) VALUES (?, '') ON CONFLICT DO NOTHING", "s", REGION);
+        for (const CatalogEntry *e = a->entries; r >= 0 && e->type; e++)
+                r = ensure_service(c, e, a->base_url);
+        return r;
+}
+
 int identity_catalog_ensure(Ctx *c, const CatalogEntry *entries, const char *base_url) {
-        int r = db_begin(c->db);
-        if (r < 0)
-                return r;
-        r = db_run(c->db, "INSERT INTO regions (id, description) VALUES (?, '') ON CONFLICT DO NOTHING", "s", REGION);
-        for (const CatalogEntry *e = entries; r >= 0 && e->type; e++)
-                r = ensure_service(c, e, base_url);
-        if (r < 0) {
-                db_rollback(c->db);
-                return r;
-        }
-        r = db_commit(c->db);
+        CatalogArgs a = { entries, base_url };
+        int r = db_transaction(c, catalog_locked, &a);
         identity_changed();
         return r;
 }

@@ -162,11 +162,9 @@ int res_create(Ctx *c, const ResDef *d, const json_t *in, json_t **ret) {
                 buf_puts(&marks, ", ?");
                 args[n++] = field_arg(f, v);
         }
-        /* Tables carrying created_at get it set here. */
-        bool stamped = !streq(d->table, "regions") && !streq(d->table, "services") && !streq(d->table, "endpoints");
-        sql = xasprintf("INSERT INTO %s (%s%s) VALUES (%s%s)", d->table, cols.data, stamped ? ", created_at" : "",
-                        marks.data, stamped ? ", ?" : "");
-        if (stamped)
+        sql = xasprintf("INSERT INTO %s (%s%s) VALUES (%s%s)", d->table, cols.data, d->created_at ? ", created_at" : "",
+                        marks.data, d->created_at ? ", ?" : "");
+        if (d->created_at)
                 args[n++] = (DbArg) { .type = 'i', .i = now_usec() };
         buf_done(&cols);
         buf_done(&marks);
@@ -183,7 +181,15 @@ int res_create(Ctx *c, const ResDef *d, const json_t *in, json_t **ret) {
         return res_get(c, d, id, ret);
 }
 
-static int update_locked(Ctx *c, const ResDef *d, const char *id, json_t *obj, const json_t *old);
+/* What update_locked and delete_locked work on. */
+typedef struct Change {
+        const ResDef *d;
+        const char *id;
+        json_t *obj;             /* the patch (update only) */
+        const json_t *old;       /* the stored record (update only) */
+} Change;
+
+static int update_locked(Ctx *c, void *userdata);
 
 int res_update(Ctx *c, const ResDef *d, const char *id, const json_t *patch, json_t **ret) {
         _cleanup_json_ json_t *old = NULL, *obj = json_deep_copy(patch);
@@ -197,22 +203,20 @@ int res_update(Ctx *c, const ResDef *d, const char *id, const json_t *patch, jso
                 return ctx_error(c, -EINVAL, d->kind, "The 'id' of a %s cannot be changed.", d->singular);
         json_object_del(obj, "id");
         /* prepare may write too (revocations), so it shares the transaction. */
-        r = db_begin(c->db);
-        if (r < 0)
-                return ctx_error(c, r, d->kind, "The database is busy; try again.");
-        r = update_locked(c, d, id, obj, old);
-        if (r < 0) {
-                db_rollback(c->db);
-                return r;
-        }
-        r = db_commit(c->db);
+        Change ch = { .d = d, .id = id, .obj = obj, .old = old };
+        r = db_transaction(c, update_locked, &ch);
         identity_changed();
         if (r < 0)
-                return ctx_error(c, r, d->kind, "Database error while updating %s.", d->singular);
+                return c->error ? r : ctx_error(c, r, d->kind, "Database error while updating %s.", d->singular);
         return res_get(c, d, id, ret);
 }
 
-static int update_locked(Ctx *c, const ResDef *d, const char *id, json_t *obj, const json_t *old) {
+static int update_locked(Ctx *c, void *userdata) {
+        const Change *ch = userdata;
+        const ResDef *d = ch->d;
+        const char *id = ch->id;
+        json_t *obj = ch->obj;
+        const json_t *old = ch->old;
         _cleanup_free_ char *sql = NULL;
         Buf set = {};
         DbArg args[32];
@@ -250,33 +254,31 @@ static int update_locked(Ctx *c, const ResDef *d, const char *id, json_t *obj, c
         return 0;
 }
 
-int res_delete(Ctx *c, const ResDef *d, const char *id) {
+static int delete_locked(Ctx *c, void *userdata) {
+        const Change *ch = userdata;
+        const ResDef *d = ch->d;
         _cleanup_json_ json_t *old = NULL;
         _cleanup_free_ char *sql = xasprintf("DELETE FROM %s WHERE id = ?", d->table);
         int r;
 
-        r = db_begin(c->db);
-        if (r < 0)
-                return ctx_error(c, r, d->kind, "The database is busy; try again.");
-        r = res_get(c, d, id, &old);
+        r = res_get(c, d, ch->id, &old);
         if (r >= 0 && d->before_delete)
                 r = d->before_delete(c, old);
-        if (r >= 0) {
-                r = db_run(c->db, sql, "s", id);
-                if (r == -EEXIST)
-                        r = ctx_error(c, -EEXIST, d->kind, "The %s %s is still in use and cannot be deleted.",
-                                      d->singular, id);
-                else if (r < 0)
-                        r = ctx_error(c, r, d->kind, "Database error while deleting %s.", d->singular);
-        }
-        if (r < 0) {
-                db_rollback(c->db);
+        if (r < 0)
                 return r;
-        }
-        r = db_commit(c->db);
+        r = db_run(c->db, sql, "s", ch->id);
+        if (r == -EEXIST)
+                return ctx_error(c, -EEXIST, d->kind, "The %s %s is still in use and cannot be deleted.", d->singular,
+                                 ch->id);
+        return r < 0 ? ctx_error(c, r, d->kind, "Database error while deleting %s.", d->singular) : 0;
+}
+
+int res_delete(Ctx *c, const ResDef *d, const char *id) {
+        Change ch = { .d = d, .id = id };
+        int r = db_transaction(c, delete_locked, &ch);
         identity_changed();
         if (r < 0)
-                return ctx_error(c, r, d->kind, "Database error while deleting %s.", d->singular);
+                return c->error ? r : ctx_error(c, r, d->kind, "Database error while deleting %s.", d->singular);
         return 0;
 }
 

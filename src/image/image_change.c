@@ -16,18 +16,10 @@ static int db_fail(Ctx *c, int r, const char *what) {
         return ctx_error(c, r, RES_IMAGE, "Database error while %s.", what);
 }
 
-/* Runs fn inside a transaction; rolls back if it fails. */
+/* Runs fn in a transaction; a failure to begin or commit gets a message here. */
 static int in_transaction(Ctx *c, int (*fn)(Ctx *c, void *userdata), void *userdata) {
-        int r = db_begin(c->db);
-        if (r < 0)
-                return db_fail(c, r, "starting a transaction");
-        r = fn(c, userdata);
-        if (r < 0) {
-                db_rollback(c->db);
-                return r;
-        }
-        r = db_commit(c->db);
-        return r < 0 ? db_fail(c, r, "committing") : 0;
+        int r = db_transaction(c, fn, userdata);
+        return r < 0 ? db_fail(c, r, "committing a change") : 0;
 }
 
 static int check_visibility_change(Ctx *c, const char *vis) {
