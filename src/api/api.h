@@ -23,7 +23,6 @@ typedef enum ApiPolicy {
         POLICY_READER,          /* any role in the token's scope */
         POLICY_ADMIN,           /* the admin role */
         POLICY_ADMIN_OR_SELF,   /* admin, or {user_id} is the caller */
-        POLICY_ADMIN_OR_SCOPED, /* admin, or the token is scoped to {project_id} */
         POLICY_HANDLER,         /* authenticated; the handler decides (target-based rules) */
 } ApiPolicy;
 

@@ -41,8 +41,9 @@ void api_response_done(ApiResponse *r) {
 }
 
 const char *api_param(const ApiCall *call, const char *name) {
+        size_t len = strlen(name);
         for (size_t i = 0; i < call->n_params; i++)
-                if (streq(call->param_names[i], name))
+                if (strcspn(call->param_names[i], "}") == len && strncmp(call->param_names[i], name, len) == 0)
                         return call->param_values[i];
         return NULL;
 }
@@ -142,8 +143,10 @@ static int route_match(const char *pattern, const char *path, ApiCall *call) {
                 if (p[0] == '{') {
                         if (sl == 0 || np >= API_MAX_PARAMS)
                                 return -1;
-                        if (call)
+                        if (call) {
+                                call->param_names[np] = p + 1;
                                 call->param_values[np] = xstrndup(s, sl);
+                        }
                         np++;
                 } else {
                         if (pl != sl || strncmp(p, s, pl) != 0)
@@ -162,18 +165,6 @@ static int route_match(const char *pattern, const char *path, ApiCall *call) {
         if (call)
                 call->n_params = np;
         return literals;
-}
-
-/* Records parameter names from pattern into call, in order. */
-static void route_param_names(const char *pattern, ApiCall *call) {
-        static __thread char names[API_MAX_PARAMS][32];
-        size_t np = 0;
-        for (const char *p = strchr(pattern, '{'); p && np < API_MAX_PARAMS; p = strchr(p + 1, '{')) {
-                size_t n = strcspn(p + 1, "}");
-                snprintf(names[np], sizeof(names[np]), "%.*s", (int) n, p + 1);
-                call->param_names[np] = names[np];
-                np++;
-        }
 }
 
 static void url_decode_params(ApiCall *call) {
@@ -209,7 +200,6 @@ static int find_route(const ApiService *svc, const char *method, const char *res
         if (!best)
                 return path_seen ? -ENOSYS : -ENOENT;
         (void) route_match(best->path, rest, call);
-        route_param_names(best->path, call);
         url_decode_params(call);
         call->route = best;
         return 0;
@@ -233,10 +223,6 @@ static int check_policy(Ctx *c, const ApiCall *call) {
                 break;
         case POLICY_ADMIN_OR_SELF:
                 if (a->is_admin || streq_ptr(api_param(call, "user_id"), a->user_id))
-                        return 0;
-                break;
-        case POLICY_ADMIN_OR_SCOPED:
-                if (a->is_admin || (a->project_id && streq_ptr(api_param(call, "project_id"), a->project_id)))
                         return 0;
                 break;
         }

@@ -16,7 +16,7 @@ struct ApiCall {
         const ApiService *service;
         const ApiRoute *route;
         size_t n_params;
-        const char *param_names[API_MAX_PARAMS];   /* borrowed from the route table */
+        const char *param_names[API_MAX_PARAMS];   /* into the route's path, after '{', ending at '}' */
         char *param_values[API_MAX_PARAMS];        /* owned, URL-decoded */
 };
 

@@ -32,6 +32,7 @@ typedef struct ResDef {
         const char *plural;        /* collection key and URL segment: "projects" */
         const ResField *fields;    /* without id; ends with { NULL } */
         bool client_id;            /* create may choose the id (regions) */
+        bool created_at;           /* the table has a created_at column to stamp */
         const char *order_by;      /* list order, a column */
         /* Fills defaults, checks references, hashes secrets; may edit obj. */
         int (*prepare)(Ctx *c, json_t *obj, const json_t *old);

@@ -91,7 +91,7 @@ static const ResField domain_fields[] = {
 };
 
 const ResDef res_domain = {
-        .kind = RES_DOMAIN, .table = "domains", .singular = "domain", .plural = "domains",
+        .kind = RES_DOMAIN, .table = "domains", .created_at = true, .singular = "domain", .plural = "domains",
         .fields = domain_fields, .order_by = "name",
         .prepare = domain_prepare, .before_delete = domain_before_delete,
         .decorate = tags_options, .can_read = domain_can_read,
@@ -176,7 +176,7 @@ static const ResField project_fields[] = {
 };
 
 const ResDef res_project = {
-        .kind = RES_PROJECT, .table = "projects", .singular = "project", .plural = "projects",
+        .kind = RES_PROJECT, .table = "projects", .created_at = true, .singular = "project", .plural = "projects",
         .fields = project_fields, .order_by = "name",
         .prepare = project_prepare, .before_delete = project_before_delete,
         .decorate = project_decorate, .can_read = project_can_read,
@@ -254,7 +254,7 @@ static const ResField user_fields[] = {
 };
 
 const ResDef res_user = {
-        .kind = RES_USER, .table = "users", .singular = "user", .plural = "users",
+        .kind = RES_USER, .table = "users", .created_at = true, .singular = "user", .plural = "users",
         .fields = user_fields, .order_by = "name",
         .prepare = user_prepare, .before_delete = user_before_delete,
         .decorate = user_decorate, .can_read = user_can_read,
@@ -280,7 +280,7 @@ static const ResField group_fields[] = {
 };
 
 const ResDef res_group = {
-        .kind = RES_GROUP, .table = "groups", .singular = "group", .plural = "groups",
+        .kind = RES_GROUP, .table = "groups", .created_at = true, .singular = "group", .plural = "groups",
         .fields = group_fields, .order_by = "name",
         .prepare = group_prepare, .before_delete = group_before_delete,
 };
@@ -307,7 +307,7 @@ static const ResField role_fields[] = {
 };
 
 const ResDef res_role = {
-        .kind = RES_ROLE, .table = "roles", .singular = "role", .plural = "roles",
+        .kind = RES_ROLE, .table = "roles", .created_at = true, .singular = "role", .plural = "roles",
         .fields = role_fields, .order_by = "name",
         .prepare = role_prepare, .decorate = role_decorate,
 };

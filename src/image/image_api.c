@@ -84,7 +84,8 @@ static int images_list(Ctx *c, const ApiCall *call, json_t *body, ApiReply *repl
         if (r >= 0 && (v = api_query(call, "os_hidden"))) {
                 if (parse_bool(v, &hidden) < 0)
                         r = ctx_error(c, -EINVAL, RES_IMAGE, "Invalid value '%s' for parameter os_hidden.", v);
-                q.os_hidden = hidden;
+                else
+                        q.os_hidden = hidden;
         }
         if (q.limit > 1000)
                 q.limit = 1000; /* Glance's api_limit_max */

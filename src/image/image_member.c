@@ -9,6 +9,7 @@
 
 #define MEMBER_SPEC "image_id member_id status i:created_at i:updated_at"
 
+/* Adds the API's string timestamps and schema link to a member row. */
 static json_t *member_render(json_t *m) {
         char ts[32];
         json_object_set_new(m, "created_at", json_string(format_iso8601(json_integer_value(json_object_get(m, "created_at")), ts)));
@@ -19,7 +20,7 @@ static json_t *member_render(json_t *m) {
 
 static int member_load(Ctx *c, const char *id, const char *member, json_t **ret) {
         _cleanup_stmt_ DbStmt *s = NULL;
-        int r = db_query(c->db, &s, "SELECT " "image_id, member_id, status, created_at, updated_at"
+        int r = db_query(c->db, &s, "SELECT image_id, member_id, status, created_at, updated_at"
                          " FROM image_members WHERE image_id = ? AND member_id = ?", "ss", id, member);
         if (r >= 0)
                 r = db_step(s);
@@ -27,7 +28,7 @@ static int member_load(Ctx *c, const char *id, const char *member, json_t **ret)
                 return ctx_error(c, r, RES_MEMBER, "Database error while reading image members.");
         if (r == 0)
                 return ctx_error(c, -ENOENT, RES_MEMBER, "Member %s not found for image %s.", member, id);
-        *ret = db_row_json(s, MEMBER_SPEC);
+        *ret = member_render(db_row_json(s, MEMBER_SPEC));
         return 0;
 }
 
@@ -49,10 +50,7 @@ int image_member_add(Ctx *c, const char *id, const char *member, json_t **ret) {
         if (r < 0)
                 return ctx_error(c, r, RES_MEMBER, "Database error while adding a member.");
         log_full(LOG_LEVEL_INFO, "image", c->request_id, "shared image %s with %s", id, member);
-        r = member_load(c, id, member, ret);
-        if (r >= 0)
-                member_render(*ret);
-        return r;
+        return member_load(c, id, member, ret);
 }
 
 int image_member_list(Ctx *c, const char *id, json_t **ret) {
@@ -87,10 +85,7 @@ int image_member_get(Ctx *c, const char *id, const char *member, json_t **ret) {
                 return r;
         if (!c->auth.is_admin && !image_owned(c, row) && !streq_ptr(member, c->auth.project_id))
                 return ctx_error(c, -ENOENT, RES_MEMBER, "Member %s not found for image %s.", member, id);
-        r = member_load(c, id, member, ret);
-        if (r >= 0)
-                member_render(*ret);
-        return r;
+        return member_load(c, id, member, ret);
 }
 
 int image_member_update(Ctx *c, const char *id, const char *member, const char *status, json_t **ret) {
@@ -108,10 +103,7 @@ int image_member_update(Ctx *c, const char *id, const char *member, const char *
                    "siss", status, now_usec(), id, member);
         if (r < 0)
                 return ctx_error(c, r, RES_MEMBER, "Database error while updating a member.");
-        r = member_load(c, id, member, ret);
-        if (r >= 0)
-                member_render(*ret);
-        return r;
+        return member_load(c, id, member, ret);
 }
 
 int image_member_delete(Ctx *c, const char *id, const char *member) {

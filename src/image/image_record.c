@@ -287,7 +287,7 @@ static int add_visibility(Ctx *c, const ImageListQuery *q, Buf *where, DbArg *ar
         buf_puts(where, " AND (owner = ? OR visibility IN ('public', 'community') OR (visibility = 'shared' AND"
                         " EXISTS (SELECT 1 FROM image_members m WHERE m.image_id = images.id AND m.member_id = ?"
                         " AND (? = 'all' OR m.status = ?))))");
-        args[(*n)++] = (DbArg) { .type = 's', .s = admin && !q->member_status ? "" : project };
+        args[(*n)++] = (DbArg) { .type = 's', .s = project };
         args[(*n)++] = (DbArg) { .type = 's', .s = project };
         args[(*n)++] = (DbArg) { .type = 's', .s = ms };
         args[(*n)++] = (DbArg) { .type = 's', .s = ms };
