@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The file store of image data (see image_store.h). */
 #include "image/image_store.h"
+#include "image/file_digest.h"
 #include "util/fileio.h"
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 
 #define TMP_PREFIX ".tmp-"
 
@@ -14,8 +14,8 @@ struct StoreWriter {
         char *tmp_path;
         char *final_path;
         uint64_t size;
-        EVP_MD_CTX *md5;
-        EVP_MD_CTX *sha512;
+        FileDigest *md5;         /* both follow the writer on threads of their own */
+        FileDigest *sha512;
         bool committed;
 };
 
@@ -38,12 +38,13 @@ char *store_path(const char *id) {
 StoreWriter *store_writer_free(StoreWriter *w) {
         if (!w)
                 return NULL;
+        /* The digest threads read fd: stop them before it closes. */
+        file_digest_free(w->md5);
+        file_digest_free(w->sha512);
         if (w->fd >= 0)
                 close(w->fd);
         if (!w->committed && w->tmp_path)
                 unlink(w->tmp_path);
-        EVP_MD_CTX_free(w->md5);
-        EVP_MD_CTX_free(w->sha512);
         free(w->tmp_path);
         free(w->final_path);
         free(w);
@@ -53,6 +54,7 @@ StoreWriter *store_writer_free(StoreWriter *w) {
 int store_writer_new(const char *id, StoreWriter **ret) {
         StoreWriter *w = xcalloc(1, sizeof(*w));
         uint8_t rnd[6];
+        int r;
 
         random_bytes(rnd, sizeof(rnd));
         w->tmp_path = xasprintf("%s/" TMP_PREFIX "%s-%02x%02x%02x%02x%02x%02x", dir, id, rnd[0], rnd[1], rnd[2],
@@ -60,25 +62,24 @@ int store_writer_new(const char *id, StoreWriter **ret) {
         w->final_path = store_path(id);
         w->fd = open(w->tmp_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
         if (w->fd < 0) {
-                int r = -errno;
+                r = -errno;
                 free(TAKE_PTR(w->tmp_path));
                 store_writer_free(w);
                 return r;
         }
-        w->md5 = EVP_MD_CTX_new();
-        w->sha512 = EVP_MD_CTX_new();
-        if (!w->md5 || !w->sha512 || EVP_DigestInit_ex(w->md5, EVP_md5(), NULL) != 1 ||
-            EVP_DigestInit_ex(w->sha512, EVP_sha512(), NULL) != 1)
-                abort(); /* OpenSSL fails here only on OOM */
+        r = file_digest_start(w->fd, EVP_md5(), &w->md5);
+        if (r >= 0)
+                r = file_digest_start(w->fd, EVP_sha512(), &w->sha512);
+        if (r < 0) {
+                store_writer_free(w);
+                return r;
+        }
         *ret = w;
         return 0;
 }
 
 int store_writer_write(StoreWriter *w, const void *data, size_t n) {
         const uint8_t *p = data;
-        EVP_DigestUpdate(w->md5, data, n);
-        EVP_DigestUpdate(w->sha512, data, n);
-        w->size += n;
         while (n > 0) {
                 ssize_t k = write(w->fd, p, n);
                 if (k < 0) {
@@ -88,7 +89,10 @@ int store_writer_write(StoreWriter *w, const void *data, size_t n) {
                 }
                 p += k;
                 n -= (size_t) k;
+                w->size += (uint64_t) k;
         }
+        file_digest_advance(w->md5, w->size);
+        file_digest_advance(w->sha512, w->size);
         return 0;
 }
 
@@ -100,25 +104,21 @@ int store_writer_fd(const StoreWriter *w) {
         return w->fd;
 }
 
-static void hex(const uint8_t *in, unsigned n, char *out) {
-        static const char digits[] = "0123456789abcdef";
-        for (unsigned i = 0; i < n; i++) {
-                out[2 * i] = digits[in[i] >> 4];
-                out[2 * i + 1] = digits[in[i] & 15];
-        }
-        out[2 * n] = '\0';
-}
-
 int store_writer_flush(StoreWriter *w, char md5[static 33], char sha512[static 129]) {
-        uint8_t d[EVP_MAX_MD_SIZE];
-        unsigned n;
+        char hex[2 * EVP_MAX_MD_SIZE + 1];
+        int r;
 
+        /* The digest threads catch up while the data goes to disk. */
         if (fsync(w->fd) < 0)
                 return -errno;
-        EVP_DigestFinal_ex(w->md5, d, &n);
-        hex(d, n, md5);
-        EVP_DigestFinal_ex(w->sha512, d, &n);
-        hex(d, n, sha512);
+        r = file_digest_finish(w->md5, w->size, hex);
+        if (r < 0)
+                return r;
+        memcpy(md5, hex, 33);
+        r = file_digest_finish(w->sha512, w->size, hex);
+        if (r < 0)
+                return r;
+        memcpy(sha512, hex, 129);
         return 0;
 }
 

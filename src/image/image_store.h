@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The file store: image data lives in STATE/images/<id>.  New data is
- * written to STATE/images/.tmp-<id>-<random>, hashed on the way (md5 for
- * Glance's checksum, sha512 for os_hash_value), fsynced, and renamed into
+ * written to STATE/images/.tmp-<id>-<random>, hashed on the way by two
+ * threads that follow the writer (md5 for Glance's checksum, sha512 for
+ * os_hash_value; see file_digest.h), fsynced, and renamed into
  * place only once verified, so a crash never leaves a partial image where a
  * complete one is expected.
  */
