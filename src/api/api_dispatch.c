@@ -281,7 +281,8 @@ static int run_checks(Ctx *c, ApiCall *call, bool too_large) {
 
         if (!call->service)
                 return ctx_error(c, -ENOENT, RES_NONE, "The resource could not be found.");
-        r = find_route(call->service, call->method, call->path + strlen(call->service->prefix), call);
+        /* A streamed upload found its route already (and owns its parameters). */
+        r = call->route ? 0 : find_route(call->service, call->method, call->path + strlen(call->service->prefix), call);
         if (r == -ENOSYS)
                 return ctx_error(c, r, RES_NONE, "The method %s is not allowed for this resource.", call->method);
         if (r < 0)

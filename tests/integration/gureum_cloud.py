@@ -56,25 +56,33 @@ class Cloud:
         raise RuntimeError("gureumd did not answer in 30 s")
 
     def stop(self):
+        """Stops gureumd with SIGTERM; a daemon that then fails to exit 0
+        (a hang, a crash, or a sanitizer's report at exit) is an error."""
+        status = 0
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(timeout=10)
+                status = self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+                status = "a hang after SIGTERM"
         self.proc = None
         if getattr(self, "log", None):
             self.log.close()
             self.log = None
+        if status != 0:
+            raise RuntimeError("gureumd did not stop cleanly (%s): %s" % (status, self.read_log()[-4000:]))
 
     def restart(self):
         self.stop()
         self.start()
 
     def close(self):
-        self.stop()
-        shutil.rmtree(self.state, ignore_errors=True)
+        try:
+            self.stop()
+        finally:
+            shutil.rmtree(self.state, ignore_errors=True)
 
     def read_log(self):
         with open(os.path.join(self.state, "gureumd.log"), "rb") as f:
