@@ -364,9 +364,32 @@ int image_deactivate(Ctx *c, const char *id, bool deactivate) {
         return r < 0 ? db_fail(c, r, "changing the image status") : 0;
 }
 
+typedef struct TagAdd {
+        const char *id;
+        const char *tag;
+} TagAdd;
+
+/* Counting, inserting and touching updated_at are one change: a concurrent add can not pass the limit. */
+static int tag_add(Ctx *c, void *userdata) {
+        const TagAdd *a = userdata;
+        _cleanup_stmt_ DbStmt *s = NULL;
+        int r = db_query(c->db, &s, "SELECT COUNT(*) FROM image_tags WHERE image_id = ?", "s", a->id);
+        if (r >= 0)
+                r = db_step(s);
+        if (r < 0)
+                return db_fail(c, r, "counting tags");
+        if (db_col_int(s, 0) >= image_tag_limit)
+                return ctx_error(c, -EDQUOT, RES_IMAGE, "Maximum number of tags (%lld) exceeded.",
+                                 (long long) image_tag_limit);
+        r = db_run(c->db, "INSERT INTO image_tags (image_id, value) VALUES (?, ?) ON CONFLICT DO NOTHING", "ss", a->id,
+                   a->tag);
+        if (r >= 0)
+                r = db_run(c->db, "UPDATE images SET updated_at = ? WHERE id = ?", "is", now_usec(), a->id);
+        return r < 0 ? db_fail(c, r, "adding a tag") : 0;
+}
+
 int image_tag(Ctx *c, const char *id, const char *tag, bool add) {
         _cleanup_json_ json_t *row = NULL;
-        _cleanup_stmt_ DbStmt *s = NULL;
         int r = image_row_for_change(c, id, &row);
         if (r < 0)
                 return r;
@@ -378,16 +401,5 @@ int image_tag(Ctx *c, const char *id, const char *tag, bool add) {
                         return ctx_error(c, -ENOENT, RES_IMAGE, "Tag %s not found.", tag);
                 return r < 0 ? db_fail(c, r, "removing a tag") : 0;
         }
-        r = db_query(c->db, &s, "SELECT COUNT(*) FROM image_tags WHERE image_id = ?", "s", id);
-        if (r >= 0)
-                r = db_step(s);
-        if (r < 0)
-                return db_fail(c, r, "counting tags");
-        if (db_col_int(s, 0) >= image_tag_limit)
-                return ctx_error(c, -EDQUOT, RES_IMAGE, "Maximum number of tags (%lld) exceeded.",
-                                 (long long) image_tag_limit);
-        r = db_run(c->db, "INSERT INTO image_tags (image_id, value) VALUES (?, ?) ON CONFLICT DO NOTHING", "ss", id, tag);
-        if (r >= 0)
-                r = db_run(c->db, "UPDATE images SET updated_at = ? WHERE id = ?", "is", now_usec(), id);
-        return r < 0 ? db_fail(c, r, "adding a tag") : 0;
+        return in_transaction(c, tag_add, &(TagAdd) { .id = id, .tag = tag });
 }
