@@ -11,6 +11,8 @@ STATE_DIR  ?= /var/lib/gureum
 LISTEN     ?= 0.0.0.0:8080
 FUZZ_TIME  ?= 600
 PY         := /usr/bin/python3
+# The interop test lists the implemented services pass (tests/tempest/run).
+INTEROP    := ../shared/interop/compute-required-identity.txt ../shared/interop/compute-required-image.txt
 
 .PHONY: all deps run check unit asan integration tempest fuzz fuzz-short bench clean
 
@@ -48,15 +50,14 @@ asan: $(ASAN_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD)
 	$(SANITIZERS) meson test -C $(ASAN_BUILD) --suite unit --print-errorlogs
 	$(SANITIZERS) GUREUM_BUILD=$(ASAN_BUILD) $(PY) -m pytest -q -p no:cacheprovider tests/integration
+	$(SANITIZERS) GUREUM_BUILD=$(ASAN_BUILD) tests/tempest/with-cloud tests/tempest/run $(INTEROP)
 
 integration: all
 	tools/build-test-image
 	$(PY) -m pytest -q tests/integration tests/guest
 
 tempest: all
-	tests/tempest/with-cloud tests/tempest/run \
-		../shared/interop/compute-required-identity.txt \
-		../shared/interop/compute-required-image.txt
+	tests/tempest/with-cloud tests/tempest/run $(INTEROP)
 
 fuzz: $(FUZZ_BUILD)/build.ninja
 	ninja -C $(FUZZ_BUILD)
