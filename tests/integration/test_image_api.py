@@ -53,6 +53,27 @@ def test_lifecycle_and_checksums(cloud):
     assert img["id"] not in cloud.store_files()
 
 
+def test_concurrent_uploads_get_their_own_digests(cloud):
+    """Each upload's md5 and sha512 threads follow their own file: four at
+    once, of sizes that end mid-chunk, chunked (no Content-Length) too."""
+    from concurrent.futures import ThreadPoolExecutor
+    token, _ = cloud.token()
+    blobs = [os.urandom(n) for n in (0, 1, (3 << 20) + 17, (5 << 20) - 1)]
+    imgs = [create(cloud, token, name="gureum-test-conc-%d" % i) for i in range(len(blobs))]
+
+    def put(pair):
+        img, data = pair
+        body = data if len(data) % 2 else iter([data[:len(data) // 2], data[len(data) // 2:]])
+        return upload(cloud, token, img["id"], body).status_code
+    with ThreadPoolExecutor(len(blobs)) as pool:
+        assert list(pool.map(put, zip(imgs, blobs))) == [204] * len(blobs)
+    for img, data in zip(imgs, blobs):
+        shown = cloud.image_api("GET", "/images/" + img["id"], token).json()
+        assert shown["size"] == len(data) and shown["checksum"] == hashlib.md5(data).hexdigest()
+        assert shown["os_hash_value"] == hashlib.sha512(data).hexdigest()
+        assert cloud.image_api("DELETE", "/images/" + img["id"], token).status_code == 204
+
+
 def test_queued_image_has_no_data(cloud):
     token, _ = cloud.token()
     img = create(cloud, token)
