@@ -154,23 +154,34 @@ static const char *const sort_keys[] = {
         "visibility", "owner", "min_ram", "min_disk", "virtual_size",
 };
 
-static bool sort_key_valid(const char *k) {
+/* The index of k in sort_keys, or -1. */
+static int sort_key_index(const char *k) {
         for (size_t i = 0; i < ELEMENTSOF(sort_keys); i++)
                 if (streq(k, sort_keys[i]))
-                        return true;
-        return false;
+                        return (int) i;
+        return -1;
 }
 
-static int add_order(Ctx *c, Buf *b, const char *key, const char *dir) {
-        if (!sort_key_valid(key))
+/*
+ * Appends "key dir" to the ORDER BY clause in b.  A key already there is
+ * left out: it cannot change the order, and repeating it would let a
+ * query grow the clause past SQLite's limit of terms (a 500).
+ */
+static int add_order(Ctx *c, Buf *b, bool seen[static ELEMENTSOF(sort_keys)], const char *key, const char *dir) {
+        int i = sort_key_index(key);
+        if (i < 0)
                 return ctx_error(c, -EINVAL, RES_IMAGE, "Invalid sort key: %s. It should be one of the image attributes.", key);
         if (!streq(dir, "asc") && !streq(dir, "desc"))
                 return ctx_error(c, -EINVAL, RES_IMAGE, "Invalid sort direction: %s.", dir);
+        if (seen[i])
+                return 0;
+        seen[i] = true;
         buf_printf(b, "%s%s %s", b->len ? ", " : "", key, dir);
         return 0;
 }
 
 int image_list_sort(Ctx *c, ImageListQuery *q, char **keys, char **dirs, const char *sort) {
+        bool seen[ELEMENTSOF(sort_keys)] = {};
         Buf b = {};
         int r = 0;
 
@@ -185,7 +196,7 @@ int image_list_sort(Ctx *c, ImageListQuery *q, char **keys, char **dirs, const c
                         char *colon = strchr(item, ':');
                         if (colon)
                                 *colon = '\0';
-                        r = add_order(c, &b, item, colon ? colon + 1 : "desc");
+                        r = add_order(c, &b, seen, item, colon ? colon + 1 : "desc");
                 }
         } else {
                 size_t nk = 0, nd = 0;
@@ -196,9 +207,9 @@ int image_list_sort(Ctx *c, ImageListQuery *q, char **keys, char **dirs, const c
                 if (nd > 1 && nd != nk)
                         r = ctx_error(c, -EINVAL, RES_IMAGE, "The number of sort_dir and sort_key values must match.");
                 for (size_t i = 0; i < nk && r >= 0; i++)
-                        r = add_order(c, &b, keys[i], nd == 0 ? "desc" : nd == 1 ? dirs[0] : dirs[i]);
+                        r = add_order(c, &b, seen, keys[i], nd == 0 ? "desc" : nd == 1 ? dirs[0] : dirs[i]);
                 if (nk == 0 && nd == 1 && r >= 0)
-                        r = add_order(c, &b, "created_at", dirs[0]);
+                        r = add_order(c, &b, seen, "created_at", dirs[0]);
         }
         if (r < 0) {
                 buf_done(&b);
