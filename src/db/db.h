@@ -93,6 +93,8 @@ static inline void db_stmt_releasep(DbStmt **s) {
                 db_stmt_release(*s);
 }
 #define _cleanup_stmt_ _cleanup_(db_stmt_releasep)
+/* How many prepared statements db keeps for reuse (bounded; for tests). */
+unsigned db_stmt_cache_size(const Db *db);
 
 /* The last error message from the backend (for debug logs). */
 const char *db_errmsg(Db *db);

@@ -10,6 +10,13 @@
 #include <sqlite3.h>
 
 #define STMT_BUCKETS 128
+/*
+ * Most SQL is fixed text, but some is built per request (image list
+ * filters and sort orders), and a user can make as many distinct texts as
+ * they like.  So the cache is bounded: when it is full, every idle
+ * statement is dropped and the cache refills with what is used next.
+ */
+#define STMT_CACHE_MAX 256
 
 struct DbStmt {
         Db *db;
@@ -26,6 +33,7 @@ struct Db {
         int tx_depth;
         bool tx_failed;     /* an inner rollback happened */
         DbStmt *buckets[STMT_BUCKETS];
+        unsigned n_cached;  /* statements in buckets */
 };
 
 static uint64_t hash_sql(const char *s) {
@@ -195,6 +203,21 @@ int db_exec_script(Db *db, const char *sql) {
         return exec_simple(db, sql);
 }
 
+/* Drops every cached statement not in use now. */
+static void stmt_cache_trim(Db *db) {
+        for (size_t i = 0; i < STMT_BUCKETS; i++)
+                for (DbStmt **p = &db->buckets[i]; *p;) {
+                        DbStmt *s = *p;
+                        if (s->in_use) {
+                                p = &s->next;
+                                continue;
+                        }
+                        *p = s->next;
+                        stmt_free(s);
+                        db->n_cached--;
+                }
+}
+
 static int stmt_get(Db *db, const char *sql, DbStmt **ret) {
         uint64_t h = hash_sql(sql);
         DbStmt **bucket = &db->buckets[h % STMT_BUCKETS], *s;
@@ -220,8 +243,11 @@ static int stmt_get(Db *db, const char *sql, DbStmt **ret) {
         *s = (DbStmt) { .db = db, .stmt = st, .sql = xstrdup(sql), .hash = h, .in_use = true,
                         .cached = cache };
         if (cache) {
+                if (db->n_cached >= STMT_CACHE_MAX)
+                        stmt_cache_trim(db);
                 s->next = *bucket;
                 *bucket = s;
+                db->n_cached++;
         }
         *ret = s;
         return 0;
@@ -381,6 +407,10 @@ void db_stmt_release(DbStmt *s) {
                 return;
         }
         s->in_use = false;
+}
+
+unsigned db_stmt_cache_size(const Db *db) {
+        return db->n_cached;
 }
 
 const char *db_errmsg(Db *db) {

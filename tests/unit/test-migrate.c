@@ -274,6 +274,31 @@ static void test_query_args(void **state) {
         assert_int_equal(db_step(s), 0);
 }
 
+/* SQL built per request (any number of distinct texts) can not grow the cache without bound. */
+static void test_statement_cache_bounded(void **state) {
+        Fixture *f = *state;
+        DbStmt *busy = NULL;
+        unsigned most = 0;
+
+        assert_int_equal(insert_domain(f->db, "a", "A"), 1);
+        assert_int_equal(db_query(f->db, &busy, "SELECT id FROM domains", ""), 0);
+        for (int i = 0; i < 2000; i++) {
+                _cleanup_free_ char *sql = xasprintf("SELECT %d + COUNT(*) FROM domains", i);
+                DbStmt *s = NULL;
+                assert_int_equal(db_query(f->db, &s, sql, ""), 0);
+                assert_int_equal(db_step(s), 1);
+                assert_int_equal(db_col_int(s, 0), i + 1);
+                db_stmt_release(s);
+                if (db_stmt_cache_size(f->db) > most)
+                        most = db_stmt_cache_size(f->db);
+        }
+        assert_true(most > 100 && most <= 256);
+        /* A statement in use when the cache was trimmed is still there and still works. */
+        assert_int_equal(db_step(busy), 1);
+        assert_string_equal(db_col_text(busy, 0), "a");
+        db_stmt_release(busy);
+}
+
 static void test_statement_reuse(void **state) {
         Fixture *f = *state;
         const char *sql = "SELECT id FROM domains ORDER BY id";
@@ -348,6 +373,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_row_json, setup_migrated, teardown_db),
                 cmocka_unit_test_setup_teardown(test_query_args, setup_migrated, teardown_db),
                 cmocka_unit_test_setup_teardown(test_statement_reuse, setup_migrated, teardown_db),
+                cmocka_unit_test_setup_teardown(test_statement_cache_bounded, setup_migrated, teardown_db),
         };
         return cmocka_run_group_tests_name("db", tests, NULL, NULL);
 }
