@@ -15,6 +15,13 @@
 #include "util/jx.h"
 
 #define API_MAX_PARAMS 4
+/*
+ * The largest query string any request may have (more gets 414): far above
+ * what any API here needs, and small enough that libmicrohttpd always has
+ * room to store the parameters (see on_uri in api_http.c).
+ */
+#define API_MAX_QUERY_PARAMS 128
+#define API_MAX_QUERY_BYTES 16384
 
 /* Who may call a route.  Evaluated against Ctx.auth before the handler. */
 typedef enum ApiPolicy {

@@ -276,7 +276,7 @@ static void call_done(ApiCall *call) {
 }
 
 /* Steps 1-4: service, route, size limit, token and policy. */
-static int run_checks(Ctx *c, ApiCall *call, bool too_large) {
+static int run_checks(Ctx *c, ApiCall *call, int refused) {
         int r;
 
         if (!call->service)
@@ -290,9 +290,13 @@ static int run_checks(Ctx *c, ApiCall *call, bool too_large) {
         for (size_t i = 0; i < call->n_params; i++)
                 if (!utf8_is_valid(call->param_values[i]))
                         return ctx_error(c, -EINVAL, RES_NONE, "The URL holds bytes that are not UTF-8.");
-        if (too_large)
+        if (refused == -EFBIG)
                 return ctx_error(c, -EFBIG, RES_NONE, "Request is too large: the body exceeds %lld bytes.",
                                  (long long) config->max_body_size);
+        if (refused < 0)
+                return ctx_error(c, refused, RES_NONE,
+                                 "The request URI is too long: at most %d query parameters and %d bytes are accepted.",
+                                 API_MAX_QUERY_PARAMS, API_MAX_QUERY_BYTES);
         if (!c->db)
                 return ctx_error(c, -EAGAIN, RES_NONE, "The database is not available.");
         if (call->route->policy != POLICY_PUBLIC) {
@@ -310,11 +314,11 @@ static int run_checks(Ctx *c, ApiCall *call, bool too_large) {
 }
 
 /* Steps 1-6 of the pipeline; returns the handler's result or the first failure. */
-static int run_pipeline(Ctx *c, ApiCall *call, const Buf *body, bool too_large, ApiReply *reply) {
+static int run_pipeline(Ctx *c, ApiCall *call, const Buf *body, int refused, ApiReply *reply) {
         _cleanup_json_ json_t *req = NULL;
         int r;
 
-        r = run_checks(c, call, too_large);
+        r = run_checks(c, call, refused);
         if (r < 0)
                 return r;
         if (call->route->upload)
@@ -361,12 +365,12 @@ static void render(Ctx *c, const ApiCall *call, int r, ApiReply *reply, ApiRespo
 }
 
 void api_dispatch(struct MHD_Connection *conn, const char *method, const char *path, const Buf *body,
-                  bool too_large, Ctx *c, ApiResponse *ret) {
+                  int refused, Ctx *c, ApiResponse *ret) {
         ApiCall call = { .conn = conn, .method = method, .path = path, .service = find_service(path) };
         ApiReply reply = {};
         int r;
 
-        r = run_pipeline(c, &call, body, too_large, &reply);
+        r = run_pipeline(c, &call, body, refused, &reply);
         render(c, &call, r, &reply, ret);
         call_done(&call);
 }
@@ -398,7 +402,7 @@ int api_stream_begin(struct MHD_Connection *conn, const char *method, const char
                 stream_free(s);
                 return 0;
         }
-        r = run_checks(c, &s->call, false);
+        r = run_checks(c, &s->call, 0);
         if (r >= 0)
                 r = s->call.route->upload->begin(c, &s->call, &s->state);
         if (r < 0) {

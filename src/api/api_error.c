@@ -15,6 +15,7 @@ static const ApiErrorInfo table[] = {
         { -EBUSY, 409, "Conflict", "conflictingRequest" },
         { -EDQUOT, 413, "Request Entity Too Large", "overLimit" },
         { -EFBIG, 413, "Request Entity Too Large", "overLimit" },
+        { -ENAMETOOLONG, 414, "Request-URI Too Long", "badRequest" },
         { -EPROTONOSUPPORT, 415, "Unsupported Media Type", "badMediaType" },
         { -ERANGE, 416, "Requested Range Not Satisfiable", "badRequest" },
         { -EOPNOTSUPP, 501, "Not Implemented", "notImplemented" },

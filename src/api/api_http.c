@@ -20,13 +20,14 @@ struct ApiServer {
         const Config *cfg;
 };
 
-/* Everything one request owns; freed by on_completed. */
+/* Everything one request owns; made by on_uri, freed by on_completed. */
 typedef struct Request {
         Ctx ctx;
+        bool begun;             /* on_request has seen the request's headers */
         ApiStream *stream;      /* a streamed upload in progress, or NULL */
         bool responded;         /* a response was queued */
         Buf body;
-        bool too_large;
+        int refused;            /* 0, -EFBIG (body) or -ENAMETOOLONG (query): see api_dispatch */
         int64_t started;        /* usec */
         unsigned status;
         size_t sent;
@@ -43,6 +44,37 @@ static void request_free(Request *rq) {
         free(rq->method);
         free(rq->path);
         free(rq);
+}
+
+static size_t count_query_params(const char *query) {
+        size_t n = 1;
+        for (const char *p = query; *p; p++)
+                n += *p == '&';
+        return n;
+}
+
+/*
+ * libmicrohttpd calls this with the request target before it parses the
+ * query string, and hands what it returns to on_request and on_completed.
+ * libmicrohttpd 0.9.75 (Debian 12) never answers a request whose query
+ * parameters do not fit its per-connection memory: it queues a 431, then
+ * overwrites the connection's state and waits for more headers until the
+ * connection times out.  So a query string larger than any API here needs
+ * is cut off now, in libmicrohttpd's own buffer, before it is parsed, and
+ * the request is answered 414 once its headers are in.
+ */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn) {
+        Request *rq = xcalloc(1, sizeof(*rq));
+        char *query = strchr(uri, '?');
+
+        rq->started = now_usec();
+        ctx_init(&rq->ctx, db_thread());
+        memcpy(rq->request_id, rq->ctx.request_id, sizeof(rq->request_id));
+        if (query && (strlen(query + 1) > API_MAX_QUERY_BYTES || count_query_params(query + 1) > API_MAX_QUERY_PARAMS)) {
+                query[1] = '\0';
+                rq->refused = -ENAMETOOLONG;
+        }
+        return rq;
 }
 
 static void add_headers(struct MHD_Response *resp, const Buf *headers) {
@@ -98,17 +130,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         ApiResponse res = {};
         enum MHD_Result ret;
 
-        if (!rq) {
+        if (!rq->begun) {
                 const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                              MHD_HTTP_HEADER_CONTENT_LENGTH);
                 int64_t len = 0;
-                rq = xcalloc(1, sizeof(*rq));
-                rq->started = now_usec();
+                rq->begun = true;
                 rq->method = xstrdup(method);
                 rq->path = xstrdup(url);
-                ctx_init(&rq->ctx, db_thread());
-                memcpy(rq->request_id, rq->ctx.request_id, sizeof(rq->request_id));
-                *con_cls = rq;
+                if (rq->refused < 0)
+                        return MHD_YES; /* drain the body; api_dispatch answers */
                 /* Upload routes stream their body; they are checked now, before any byte is read. */
                 int r = api_stream_begin(conn, method, url, &rq->ctx, &rq->stream, &res);
                 if (r < 0) {
@@ -118,7 +148,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 }
                 /* Refuse early when the client tells us the size; drain the body to answer cleanly. */
                 if (!rq->stream && cl && (parse_int64(cl, 0, INT64_MAX, &len) < 0 || len > s->cfg->max_body_size))
-                        rq->too_large = true;
+                        rq->refused = -EFBIG;
                 return MHD_YES;
         }
         if (*upload_data_size > 0) {
@@ -126,9 +156,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                         ; /* an early error answer is queued: drop the rest */
                 else if (rq->stream)
                         api_stream_write(rq->stream, upload_data, *upload_data_size);
-                else if (!rq->too_large) {
+                else if (!rq->refused) {
                         if (rq->body.len + *upload_data_size > (size_t) s->cfg->max_body_size) {
-                                rq->too_large = true;
+                                rq->refused = -EFBIG;
                                 buf_done(&rq->body);
                         } else
                                 buf_append(&rq->body, upload_data, *upload_data_size);
@@ -142,7 +172,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (rq->stream) {
                 api_stream_finish(TAKE_PTR(rq->stream), &res);
         } else
-                api_dispatch(conn, method, url, &rq->body, rq->too_large, &rq->ctx, &res);
+                api_dispatch(conn, method, url, &rq->body, rq->refused, &rq->ctx, &res);
         ret = respond(conn, rq, &rq->ctx, &res);
         api_response_done(&res);
         return ret;
@@ -166,7 +196,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                                 inet_ntop(AF_INET6, &((const struct sockaddr_in6 *) sa)->sin6_addr, addr, sizeof(addr));
                 }
                 log_full(LOG_LEVEL_INFO, "access", rq->request_id[0] ? rq->request_id : NULL,
-                         "%s %s %s %u %zu %.3fms%s", addr, rq->method, rq->path, rq->status, rq->sent,
+                         "%s %s %s %u %zu %.3fms%s", addr, rq->method ? rq->method : "-", rq->path ? rq->path : "-",
+                         rq->status, rq->sent,
                          (double) (now_usec() - rq->started) / 1000.0,
                          toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
         }
@@ -233,6 +264,7 @@ int api_server_start(const Config *cfg, ApiServer **ret) {
                                   MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
                                   MHD_OPTION_THREAD_POOL_SIZE, threads,
                                   MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                                  MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
                                   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) 120,
                                   MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 128 * 1024,
                                   MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned) 1,

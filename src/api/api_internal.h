@@ -55,10 +55,13 @@ void api_response_done(ApiResponse *r);
 
 /*
  * Runs the pipeline for one request whose body has been read.  body may be
- * NULL when the request had none; too_large says it exceeded the limit.
+ * NULL when the request had none.  refused is 0, or why the HTTP layer
+ * would not take the request: -EFBIG (the body exceeded the limit) or
+ * -ENAMETOOLONG (the query string did); the pipeline then answers with
+ * that error in the shape of the service the path names.
  */
 void api_dispatch(struct MHD_Connection *conn, const char *method, const char *path, const Buf *body,
-                  bool too_large, Ctx *c, ApiResponse *ret);
+                  int refused, Ctx *c, ApiResponse *ret);
 
 /* Set once at start by api_server_start. */
 void api_dispatch_setup(const Config *cfg);
