@@ -93,7 +93,6 @@ static void digest_end(FileDigest *d, bool stop) {
 }
 
 int file_digest_finish(FileDigest *d, uint64_t size, char *hex) {
-        static const char digits[] = "0123456789abcdef";
         uint8_t md[EVP_MAX_MD_SIZE];
         unsigned n;
 
@@ -103,11 +102,7 @@ int file_digest_finish(FileDigest *d, uint64_t size, char *hex) {
                 return d->error;
         if (EVP_DigestFinal_ex(d->ctx, md, &n) != 1)
                 return -EIO;
-        for (unsigned i = 0; i < n; i++) {
-                hex[2 * i] = digits[md[i] >> 4];
-                hex[2 * i + 1] = digits[md[i] & 15];
-        }
-        hex[2 * n] = '\0';
+        hex_encode(md, n, hex);
         return 0;
 }
 

@@ -176,7 +176,7 @@ void random_bytes(void *buf, size_t n) {
         }
 }
 
-static void hex_encode(const uint8_t *in, size_t n, char *out) {
+void hex_encode(const uint8_t *in, size_t n, char *out) {
         static const char digits[] = "0123456789abcdef";
         for (size_t i = 0; i < n; i++) {
                 out[2 * i] = digits[in[i] >> 4];

@@ -99,6 +99,8 @@ char *utf8_sanitize(const char *s);
 
 /* Fills buf with n random bytes from the kernel; never fails. */
 void random_bytes(void *buf, size_t n);
+/* Writes n bytes as 2n lowercase hex digits and a NUL to out. */
+void hex_encode(const uint8_t *in, size_t n, char *out);
 /* Returns a new random UUID as 32 lowercase hex digits (Keystone style). */
 char *uuid_hex_new(void);
 /* Returns a new random UUID in the 8-4-4-4-12 form (Glance, Nova style). */
