@@ -208,10 +208,8 @@ static long probe_api(const char *base) {
 }
 
 static int64_t count_rows(Db *db, const char *sql) {
-        _cleanup_stmt_ DbStmt *s = NULL;
-        if (db_query(db, &s, sql, "") < 0 || db_step(s) <= 0)
-                return -1;
-        return db_col_int(s, 0);
+        int64_t n;
+        return db_query_int(db, &n, sql, "") < 0 ? -1 : n;
 }
 
 int cmd_status(const CliArgs *a) {

@@ -61,6 +61,12 @@ int db_query(Db *db, DbStmt **ret, const char *sql, const char *types, ...);
  * violation, -EIO on any other failure.
  */
 int db_run(Db *db, const char *sql, const char *types, ...);
+/*
+ * Like db_query for a query whose answer is one integer (a COUNT, SUM or
+ * MAX): stores the first column of the first row in *ret.  Returns 0,
+ * -ENOENT if there is no row, or db_query's and db_step's errors.
+ */
+int db_query_int(Db *db, int64_t *ret, const char *sql, const char *types, ...);
 
 /* A parameter for queries built at run time: type 's' (s), 'i' (i), 'b' (i != 0). */
 typedef struct DbArg {

@@ -28,21 +28,13 @@ int64_t db_schema_latest(void) {
 }
 
 int db_schema_version(Db *db, int64_t *ret) {
-        _cleanup_stmt_ DbStmt *s = NULL;
         int r;
 
         r = db_exec_script(db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
                                " version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
         if (r < 0)
                 return r;
-        r = db_query(db, &s, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", "");
-        if (r < 0)
-                return r;
-        r = db_step(s);
-        if (r < 0)
-                return r;
-        *ret = db_col_int(s, 0);
-        return 0;
+        return db_query_int(db, ret, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", "");
 }
 
 int db_migrate(Db *db) {

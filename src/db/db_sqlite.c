@@ -319,6 +319,24 @@ int db_run(Db *db, const char *sql, const char *types, ...) {
         return sqlite3_changes(db->conn);
 }
 
+int db_query_int(Db *db, int64_t *ret, const char *sql, const char *types, ...) {
+        _cleanup_stmt_ DbStmt *s = NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, types);
+        r = query_va(db, &s, sql, types, ap);
+        va_end(ap);
+        if (r >= 0)
+                r = db_step(s);
+        if (r == 0)
+                return -ENOENT;
+        if (r < 0)
+                return r;
+        *ret = db_col_int(s, 0);
+        return 0;
+}
+
 int db_query_args(Db *db, DbStmt **ret, const char *sql, const DbArg *args, size_t n) {
         DbStmt *s;
         int r = stmt_get(db, sql, &s);

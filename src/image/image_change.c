@@ -30,14 +30,8 @@ static int check_visibility_change(Ctx *c, const char *vis) {
 }
 
 static int count_owned(Ctx *c, const char *owner, int64_t *ret_count) {
-        _cleanup_stmt_ DbStmt *s = NULL;
-        int r = db_query(c->db, &s, "SELECT COUNT(*) FROM images WHERE owner = ?", "s", owner);
-        if (r >= 0)
-                r = db_step(s);
-        if (r < 0)
-                return db_fail(c, r, "counting images");
-        *ret_count = db_col_int(s, 0);
-        return 0;
+        int r = db_query_int(c->db, ret_count, "SELECT COUNT(*) FROM images WHERE owner = ?", "s", owner);
+        return r < 0 ? db_fail(c, r, "counting images") : 0;
 }
 
 static int set_tags(Ctx *c, const char *id, const json_t *tags) {
@@ -372,13 +366,11 @@ typedef struct TagAdd {
 /* Counting, inserting and touching updated_at are one change: a concurrent add can not pass the limit. */
 static int tag_add(Ctx *c, void *userdata) {
         const TagAdd *a = userdata;
-        _cleanup_stmt_ DbStmt *s = NULL;
-        int r = db_query(c->db, &s, "SELECT COUNT(*) FROM image_tags WHERE image_id = ?", "s", a->id);
-        if (r >= 0)
-                r = db_step(s);
+        int64_t tags;
+        int r = db_query_int(c->db, &tags, "SELECT COUNT(*) FROM image_tags WHERE image_id = ?", "s", a->id);
         if (r < 0)
                 return db_fail(c, r, "counting tags");
-        if (db_col_int(s, 0) >= image_tag_limit)
+        if (tags >= image_tag_limit)
                 return ctx_error(c, -EDQUOT, RES_IMAGE, "Maximum number of tags (%lld) exceeded.",
                                  (long long) image_tag_limit);
         r = db_run(c->db, "INSERT INTO image_tags (image_id, value) VALUES (?, ?) ON CONFLICT DO NOTHING", "ss", a->id,

@@ -39,15 +39,9 @@ static void requeue(Ctx *c, const char *id) {
 }
 
 static int bytes_used(Ctx *c, const char *owner, int64_t *ret) {
-        _cleanup_stmt_ DbStmt *s = NULL;
-        int r = db_query(c->db, &s, "SELECT COALESCE(SUM(size), 0) FROM images WHERE owner = ? AND size IS NOT NULL",
-                         "s", owner);
-        if (r >= 0)
-                r = db_step(s);
-        if (r < 0)
-                return ctx_error(c, r, RES_IMAGE, "Database error while checking the image quota.");
-        *ret = db_col_int(s, 0);
-        return 0;
+        int r = db_query_int(c->db, ret, "SELECT COALESCE(SUM(size), 0) FROM images WHERE owner = ? AND size IS NOT NULL",
+                             "s", owner);
+        return r < 0 ? ctx_error(c, r, RES_IMAGE, "Database error while checking the image quota.") : 0;
 }
 
 int image_upload_begin(Ctx *c, const char *id, int64_t content_length, ImageUpload **ret) {

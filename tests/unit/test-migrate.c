@@ -274,6 +274,20 @@ static void test_query_args(void **state) {
         assert_int_equal(db_step(s), 0);
 }
 
+static void test_query_int(void **state) {
+        Fixture *f = *state;
+        int64_t n = -1;
+
+        assert_int_equal(insert_domain(f->db, "a", "A"), 1);
+        assert_int_equal(insert_domain(f->db, "b", "B"), 1);
+        assert_int_equal(db_query_int(f->db, &n, "SELECT COUNT(*) FROM domains WHERE id >= ?", "s", "a"), 0);
+        assert_int_equal(n, 2);
+        n = -1;
+        assert_int_equal(db_query_int(f->db, &n, "SELECT 7 FROM domains WHERE id = ?", "s", "zz"), -ENOENT);
+        assert_int_equal(n, -1);
+        assert_int_equal(db_query_int(f->db, &n, "SELECT COUNT(*) FROM no_such_table", ""), -EIO);
+}
+
 /* SQL built per request (any number of distinct texts) can not grow the cache without bound. */
 static void test_statement_cache_bounded(void **state) {
         Fixture *f = *state;
@@ -374,6 +388,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_query_args, setup_migrated, teardown_db),
                 cmocka_unit_test_setup_teardown(test_statement_reuse, setup_migrated, teardown_db),
                 cmocka_unit_test_setup_teardown(test_statement_cache_bounded, setup_migrated, teardown_db),
+                cmocka_unit_test_setup_teardown(test_query_int, setup_migrated, teardown_db),
         };
         return cmocka_run_group_tests_name("db", tests, NULL, NULL);
 }
