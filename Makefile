@@ -49,12 +49,12 @@ SANITIZERS := ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_st
 asan: $(ASAN_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD)
 	$(SANITIZERS) meson test -C $(ASAN_BUILD) --suite unit --print-errorlogs
-	$(SANITIZERS) GUREUM_BUILD=$(ASAN_BUILD) $(PY) -m pytest -q -p no:cacheprovider tests/integration
+	$(SANITIZERS) GUREUM_BUILD=$(ASAN_BUILD) $(PY) -m pytest -q -p no:cacheprovider tests/integration tests/security
 	$(SANITIZERS) GUREUM_BUILD=$(ASAN_BUILD) tests/tempest/with-cloud tests/tempest/run $(INTEROP)
 
 integration: all
 	tools/build-test-image
-	$(PY) -m pytest -q tests/integration tests/guest
+	$(PY) -m pytest -q -p no:cacheprovider tests/integration tests/security tests/guest
 
 tempest: all
 	tests/tempest/with-cloud tests/tempest/run $(INTEROP)

@@ -20,7 +20,16 @@
 
 static void usage(FILE *f) {
         fprintf(f, "Usage: gureumd [--state-dir DIR]\n"
-                   "Serves the gureum cloud whose state is in DIR (default " DEFAULT_STATE_DIR ").\n");
+                   "       gureumd --list-routes\n"
+                   "Serves the gureum cloud whose state is in DIR (default " DEFAULT_STATE_DIR ").\n"
+                   "--list-routes prints every API route as METHOD PATH, one a line, and exits\n"
+                   "(tests/security sweeps each one that takes an {id}).\n");
+}
+
+static void list_routes(void) {
+        for (size_t i = 0; api_services[i]; i++)
+                for (const ApiRoute *r = api_services[i]->routes; r->method; r++)
+                        printf("%s %s%s\n", r->method, api_services[i]->prefix, r->path);
 }
 
 /* Publishes every service in api_services[] that declares a catalog type. */
@@ -78,6 +87,7 @@ static void serve_until_stopped(const Config *cfg) {
 int main(int argc, char **argv) {
         static const struct option options[] = {
                 { "state-dir", required_argument, NULL, 'd' },
+                { "list-routes", no_argument, NULL, 'L' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -93,6 +103,9 @@ int main(int argc, char **argv) {
                 case 'd':
                         state_dir = optarg;
                         break;
+                case 'L':
+                        list_routes();
+                        return 0;
                 case 'h':
                         usage(stdout);
                         return 0;
