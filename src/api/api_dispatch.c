@@ -167,12 +167,11 @@ static int route_match(const char *pattern, const char *path, ApiCall *call) {
         return literals;
 }
 
-static void url_decode_params(ApiCall *call) {
-        for (size_t i = 0; i < call->n_params; i++) {
-                char *v = call->param_values[i];
-                size_t n = MHD_http_unescape(v);
-                v[n] = '\0';
-        }
+static bool has_control_chars(const char *s) {
+        for (; *s; s++)
+                if ((unsigned char) *s < 0x20 || *s == 0x7f)
+                        return true;
+        return false;
 }
 
 static bool method_matches(const char *route_method, const char *method) {
@@ -199,8 +198,8 @@ static int find_route(const ApiService *svc, const char *method, const char *res
         }
         if (!best)
                 return path_seen ? -ENOSYS : -ENOENT;
+        /* The path is decoded already (once, by api_http.c): a second decode would turn %252F into '/'. */
         (void) route_match(best->path, rest, call);
-        url_decode_params(call);
         call->route = best;
         return 0;
 }
@@ -287,12 +286,18 @@ static int run_checks(Ctx *c, ApiCall *call, int refused) {
                 return ctx_error(c, r, RES_NONE, "The method %s is not allowed for this resource.", call->method);
         if (r < 0)
                 return ctx_error(c, r, RES_NONE, "The resource could not be found.");
-        for (size_t i = 0; i < call->n_params; i++)
+        for (size_t i = 0; i < call->n_params; i++) {
                 if (!utf8_is_valid(call->param_values[i]))
                         return ctx_error(c, -EINVAL, RES_NONE, "The URL holds bytes that are not UTF-8.");
+                if (has_control_chars(call->param_values[i]))
+                        return ctx_error(c, -EINVAL, RES_NONE, "The URL holds control characters.");
+        }
         if (refused == -EFBIG)
                 return ctx_error(c, -EFBIG, RES_NONE, "Request is too large: the body exceeds %lld bytes.",
                                  (long long) config->max_body_size);
+        if (refused == -EBADMSG)
+                return ctx_error(c, -EINVAL, RES_NONE,
+                                 "The request URI is malformed: a '%%' must start an escape of two hex digits, and %%00 is not allowed.");
         if (refused < 0)
                 return ctx_error(c, refused, RES_NONE,
                                  "The request URI is too long: at most %d query parameters and %d bytes are accepted.",

@@ -11,6 +11,7 @@
 #include "util/log.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <sys/socket.h>
@@ -27,7 +28,7 @@ typedef struct Request {
         ApiStream *stream;      /* a streamed upload in progress, or NULL */
         bool responded;         /* a response was queued */
         Buf body;
-        int refused;            /* 0, -EFBIG (body) or -ENAMETOOLONG (query): see api_dispatch */
+        int refused;            /* 0, -EFBIG (body), -ENAMETOOLONG (query), -EBADMSG (escapes): see api_dispatch */
         int64_t started;        /* usec */
         unsigned status;
         size_t sent;
@@ -54,6 +55,23 @@ static size_t count_query_params(const char *query) {
 }
 
 /*
+ * A URI whose percent-escapes are malformed, or that holds %00, is refused
+ * (400) before anything decodes it.  libmicrohttpd decodes the path and the
+ * query once, and nothing decodes again (issue 7: a second decode turned
+ * %252F into '/'); a decoded NUL would end the C string, so that
+ * "<id>%00junk" named <id>.
+ */
+static bool uri_escapes_valid(const char *uri) {
+        for (const char *p = uri; (p = strchr(p, '%')); p++) {
+                if (!isxdigit((unsigned char) p[1]) || !isxdigit((unsigned char) p[2]))
+                        return false;
+                if (p[1] == '0' && p[2] == '0')
+                        return false;
+        }
+        return true;
+}
+
+/*
  * libmicrohttpd calls this with the request target before it parses the
  * query string, and hands what it returns to on_request and on_completed.
  * libmicrohttpd 0.9.75 (Debian 12) never answers a request whose query
@@ -70,6 +88,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn) {
         rq->started = now_usec();
         ctx_init(&rq->ctx, db_thread());
         memcpy(rq->request_id, rq->ctx.request_id, sizeof(rq->request_id));
+        if (!uri_escapes_valid(uri))
+                rq->refused = -EBADMSG;
         if (query && (strlen(query + 1) > API_MAX_QUERY_BYTES || count_query_params(query + 1) > API_MAX_QUERY_PARAMS)) {
                 query[1] = '\0';
                 rq->refused = -ENAMETOOLONG;

@@ -56,8 +56,9 @@ void api_response_done(ApiResponse *r);
 /*
  * Runs the pipeline for one request whose body has been read.  body may be
  * NULL when the request had none.  refused is 0, or why the HTTP layer
- * would not take the request: -EFBIG (the body exceeded the limit) or
- * -ENAMETOOLONG (the query string did); the pipeline then answers with
+ * would not take the request: -EFBIG (the body exceeded the limit),
+ * -ENAMETOOLONG (the query string did) or -EBADMSG (malformed or NUL
+ * percent-escapes in the URI); the pipeline then answers with
  * that error in the shape of the service the path names.
  */
 void api_dispatch(struct MHD_Connection *conn, const char *method, const char *path, const Buf *body,

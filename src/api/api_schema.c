@@ -185,6 +185,12 @@ static int check_string(Walk *w, const json_t *schema, const json_t *inst) {
                 _cleanup_free_ char *r = repr(inst);
                 return fail(w, "%s is too long", r);
         }
+        /* The one format the APIs need: ids a client may choose are UUIDs (Glance, Nova). */
+        const char *format = jx_string(schema, "format");
+        if (format && streq(format, "uuid") && !uuid_is_dashed(json_string_value(inst))) {
+                _cleanup_free_ char *r = repr(inst);
+                return fail(w, "%s is not a 'uuid'", r);
+        }
         return 0;
 }
 

@@ -40,6 +40,8 @@ int identity_authenticate(Ctx *c, const json_t *auth, char **ret_token, TokenInf
  * scope) that the user still has a role there.  -EPERM if not.
  */
 int identity_token_validate(Ctx *c, const char *token, TokenInfo *ret);
+/* True if user (a users row) is enabled and so is its domain: it may authenticate. */
+bool identity_user_usable(Ctx *c, const json_t *user);
 /* Fills c->auth from a validated token. */
 void identity_auth_fill(Auth *a, const char *token, const TokenInfo *t);
 /* Keystone's token body ({"methods", "user", ...} without the "token" wrapper). */

@@ -301,8 +301,13 @@ static bool has_method(const json_t *methods, const char *m) {
         return false;
 }
 
+bool identity_user_usable(Ctx *c, const json_t *user) {
+        _cleanup_json_ json_t *dom = NULL;
+        return enabled(user) && res_lookup(c, &res_domain, jx_string(user, "domain_id"), &dom) >= 0 && enabled(dom);
+}
+
 static int auth_password(Ctx *c, const json_t *pw, TokenPayload *p) {
-        _cleanup_json_ json_t *user = NULL, *dom = NULL;
+        _cleanup_json_ json_t *user = NULL;
         const json_t *uref = json_object_get(pw, "user");
         int r;
 
@@ -314,8 +319,7 @@ static int auth_password(Ctx *c, const json_t *pw, TokenPayload *p) {
                          jx_string(user, "id"));
                 return unauthorized(c);
         }
-        r = res_lookup(c, &res_domain, jx_string(user, "domain_id"), &dom);
-        if (r < 0 || !enabled(user) || !enabled(dom))
+        if (!identity_user_usable(c, user))
                 return unauthorized(c);
         p->user_id = xstrdup(jx_string(user, "id"));
         p->methods |= TOKEN_METHOD_PASSWORD;

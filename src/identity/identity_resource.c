@@ -127,6 +127,18 @@ static int conflict(Ctx *c, const ResDef *d, const json_t *obj) {
                          d->singular);
 }
 
+/*
+ * Ids a client may choose (regions) end up in URLs, links and logs: they
+ * are kept to URL-unreserved characters (RFC 3986), so each is one path
+ * segment as it stands, needs no escaping and holds nothing to decode.
+ */
+static bool client_id_is_safe(const char *id) {
+        size_t n = strlen(id);
+        if (n == 0 || n > 255 || streq(id, ".") || streq(id, ".."))
+                return false;
+        return strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~") == n;
+}
+
 int res_create(Ctx *c, const ResDef *d, const json_t *in, json_t **ret) {
         _cleanup_json_ json_t *obj = json_deep_copy(in);
         _cleanup_free_ char *id = NULL, *sql = NULL;
@@ -135,9 +147,13 @@ int res_create(Ctx *c, const ResDef *d, const json_t *in, json_t **ret) {
         size_t n = 0;
         int r;
 
-        if (d->client_id && jx_string(obj, "id"))
+        if (d->client_id && jx_string(obj, "id")) {
                 id = xstrdup(jx_string(obj, "id"));
-        else
+                if (!client_id_is_safe(id))
+                        return ctx_error(c, -EINVAL, d->kind,
+                                         "Invalid %s id: 1 to 255 characters from A-Z, a-z, 0-9, '-', '.', '_' and '~'.",
+                                         d->singular);
+        } else
                 id = uuid_hex_new();
         json_object_set_new(obj, "id", json_string(id));
         r = prepare(c, d, obj, NULL);

@@ -40,8 +40,17 @@ static const char *id_param(const ApiCall *call, const ResDef *d) {
 
 int res_api_create(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
         const ResDef *d = api_route_data(call);
-        _cleanup_json_ json_t *rec = NULL;
-        int r = res_create(c, d, json_object_get(body, d->singular), &rec);
+        _cleanup_json_ json_t *rec = NULL, *obj = json_deep_copy(json_object_get(body, d->singular));
+        const char *url_id = id_param(call, d);
+        /* PUT /v3/regions/{region_id}: the id is the URL's, as in Keystone. */
+        if (url_id) {
+                const char *body_id = jx_string(obj, "id");
+                if (body_id && !streq(body_id, url_id))
+                        return ctx_error(c, -EINVAL, d->kind, "Conflicting %s IDs specified: \"%s\" != \"%s\".",
+                                         d->singular, url_id, body_id);
+                json_object_set_new(obj, "id", json_string(url_id));
+        }
+        int r = res_create(c, d, obj, &rec);
         if (r < 0)
                 return r;
         log_full(LOG_LEVEL_INFO, "identity", c->request_id, "created %s %s", d->singular, jx_string(rec, "id"));

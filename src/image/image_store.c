@@ -32,6 +32,8 @@ const char *store_dir(void) {
 }
 
 char *store_path(const char *id) {
+        if (!uuid_is_dashed(id))
+                return NULL;
         return xasprintf("%s/%s", dir, id);
 }
 
@@ -52,10 +54,13 @@ StoreWriter *store_writer_free(StoreWriter *w) {
 }
 
 int store_writer_new(const char *id, StoreWriter **ret) {
-        StoreWriter *w = xcalloc(1, sizeof(*w));
+        StoreWriter *w;
         uint8_t rnd[6];
         int r;
 
+        if (!uuid_is_dashed(id))
+                return -EINVAL;
+        w = xcalloc(1, sizeof(*w));
         random_bytes(rnd, sizeof(rnd));
         w->tmp_path = xasprintf("%s/" TMP_PREFIX "%s-%02x%02x%02x%02x%02x%02x", dir, id, rnd[0], rnd[1], rnd[2],
                                 rnd[3], rnd[4], rnd[5]);
@@ -138,6 +143,8 @@ int store_writer_commit(StoreWriter *w) {
 
 int store_delete(const char *id) {
         _cleanup_free_ char *path = store_path(id);
+        if (!path)
+                return -EINVAL;
         if (unlink(path) < 0 && errno != ENOENT)
                 return -errno;
         return 0;

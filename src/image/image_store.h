@@ -16,10 +16,14 @@ typedef struct StoreWriter StoreWriter;
 /* The directory of the store; set once at start. */
 int store_setup(const char *dir);
 const char *store_dir(void);
-/* The final path of id's data; caller frees. */
+/*
+ * The final path of id's data; caller frees.  NULL if id is not a
+ * canonical image id (a dashed UUID): the store never builds a path from
+ * anything else, whatever the layers above let through (issue 7).
+ */
 char *store_path(const char *id);
 
-/* Opens a temporary file for id. */
+/* Opens a temporary file for id; -EINVAL if id is not a canonical image id. */
 int store_writer_new(const char *id, StoreWriter **ret);
 int store_writer_write(StoreWriter *w, const void *data, size_t n);
 uint64_t store_writer_size(const StoreWriter *w);
@@ -32,6 +36,7 @@ int store_writer_commit(StoreWriter *w);
 /* Removes the temporary file (if not committed) and frees w. */
 StoreWriter *store_writer_free(StoreWriter *w);
 
+/* Removes id's data; -EINVAL if id is not a canonical image id. */
 int store_delete(const char *id);
 /*
  * Removes temporary files and files whose name is_live(name, userdata)

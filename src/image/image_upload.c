@@ -164,6 +164,8 @@ int image_open_data(Ctx *c, const char *id, int *ret_fd, uint64_t *ret_size, jso
         if (!streq(status, "active") && !streq(status, "deactivated"))
                 return -ENODATA;
         path = store_path(id);
+        if (!path)
+                return image_not_found(c, id);
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return ctx_error(c, -EIO, RES_IMAGE, "The data of image %s is missing from the store.", id);

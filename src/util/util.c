@@ -224,6 +224,10 @@ bool uuid_is_valid(const char *s) {
         return digits == 32;
 }
 
+bool uuid_is_dashed(const char *s) {
+        return strlen(s) == 36 && uuid_is_valid(s);
+}
+
 int64_t now_usec(void) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);

@@ -107,6 +107,8 @@ char *uuid_hex_new(void);
 char *uuid_dashed_new(void);
 /* True if s is 32 hex digits or the 36-char dashed form. */
 bool uuid_is_valid(const char *s);
+/* True only for the 36-char dashed form (8-4-4-4-12 hex digits, either case): Glance's and Nova's ids. */
+bool uuid_is_dashed(const char *s);
 
 /* Wall-clock time in microseconds since the epoch. */
 int64_t now_usec(void);

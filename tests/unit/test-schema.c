@@ -271,6 +271,20 @@ static void test_inline_keywords(void **state) {
         expect_fail(s, "{\"free\":{\"x\":1}}", "Invalid input for field 'free/x': 1 is not of type 'boolean'.");
 }
 
+static void test_format_uuid(void **state) {
+        _cleanup_json_ json_t *s = load("{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\","
+                                        "\"format\":\"uuid\"}}}");
+
+        expect_ok(s, "{\"id\":\"6f1c1a5e-9d0b-4c5e-8a55-0123456789ab\"}");
+        expect_ok(s, "{\"id\":\"6F1C1A5E-9D0B-4C5E-8A55-0123456789AB\"}");
+        expect_fail(s, "{\"id\":\"6f1c1a5e9d0b4c5e8a550123456789ab\"}",
+                    "Invalid input for field 'id': '6f1c1a5e9d0b4c5e8a550123456789ab' is not a 'uuid'.");
+        expect_fail(s, "{\"id\":\"../../probe-canary-xxxxxxxxxxxxxxxxx\"}",
+                    "Invalid input for field 'id': '../../probe-canary-xxxxxxxxxxxxxxxxx' is not a 'uuid'.");
+        expect_fail(s, "{\"id\":\"6f1c1a5e-9d0b-4c5e-8a55-0123456789a/\"}",
+                    "Invalid input for field 'id': '6f1c1a5e-9d0b-4c5e-8a55-0123456789a/' is not a 'uuid'.");
+}
+
 static void test_inline_nesting(void **state) {
         /* A path through array items and objects, and the first error wins. */
         _cleanup_json_ json_t *s = load("{\"type\":\"object\",\"properties\":{\"servers\":{\"type\":\"array\","
@@ -312,6 +326,7 @@ int main(void) {
                 cmocka_unit_test(test_auth_long_strings),
                 cmocka_unit_test(test_inline_keywords),
                 cmocka_unit_test(test_inline_nesting),
+                cmocka_unit_test(test_format_uuid),
         };
         return cmocka_run_group_tests_name("schema", tests, NULL, NULL);
 }
