@@ -26,6 +26,8 @@ Db *db_close(Db *db);
 void db_thread_setup(const char *connection, const char *state_dir);
 /* This thread's connection, opened on first use; NULL if it cannot be opened. */
 Db *db_thread(void);
+/* Closes this thread's connection now (it is closed at thread exit anyway). */
+void db_thread_close(void);
 
 /*
  * Transactions nest by counting: only the outermost begin/commit reach the

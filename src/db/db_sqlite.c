@@ -147,6 +147,14 @@ Db *db_thread(void) {
         return db;
 }
 
+void db_thread_close(void) {
+        Db *db = pthread_getspecific(thread_key);
+        if (!db)
+                return;
+        pthread_setspecific(thread_key, NULL);
+        db_close(db);
+}
+
 static int exec_simple(Db *db, const char *sql) {
         int rc = sqlite3_exec(db->conn, sql, NULL, NULL, NULL);
         return rc == SQLITE_OK ? 0 : map_sqlite_error(db, rc);
