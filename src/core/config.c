@@ -40,6 +40,12 @@ static const ConfigKey keys[] = {
             "Least severe log level written to stderr: debug, info, warning or error."),
         KEY("server", "access_log", CONFIG_BOOL, access_log, "true", 0, 0,
             "Log one line per HTTP request."),
+        KEY("server", "task_workers", CONFIG_INT, task_workers, "8", 1, 256,
+            "Threads that run queued tasks (booting, resizing, deleting servers...).\n"
+            "Tasks mostly wait on libvirt and qemu-img, so this may exceed the CPUs."),
+        KEY("server", "node_name", CONFIG_STRING, node_name, "", 0, 0,
+            "This host's name among the hosts of the cloud (task leases, the compute host).\n"
+            "Empty means the system's host name."),
         KEY("database", "connection", CONFIG_STRING, db_connection, "sqlite:gureum.db", 0, 0,
             "Database to use.  sqlite:PATH is an SQLite file (relative to the state directory)."),
         KEY("identity", "token_expiration", CONFIG_INT, token_expiration, "3600", 60, 31536000,
@@ -241,6 +247,16 @@ int config_listen_split(const char *listen, char **ret_host, uint16_t *ret_port)
         if (ret_port)
                 *ret_port = (uint16_t) port;
         return 0;
+}
+
+char *config_node_name(const Config *cfg) {
+        char host[256];
+        if (!isempty(cfg->node_name))
+                return xstrdup(cfg->node_name);
+        if (gethostname(host, sizeof(host)) < 0 || !*host)
+                return xstrdup("localhost");
+        host[sizeof(host) - 1] = '\0';
+        return xstrdup(host);
 }
 
 char *config_state_path(const Config *cfg, const char *name) {

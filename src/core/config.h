@@ -18,6 +18,8 @@ typedef struct Config {
         int64_t max_body_size;    /* bytes of a JSON request body */
         char *log_level;
         bool access_log;
+        int64_t task_workers;     /* threads running queued tasks */
+        char *node_name;          /* this host's name in task leases; "" = hostname */
         /* [database] */
         char *db_connection;      /* sqlite:PATH (relative to state_dir) */
         /* [identity] */
@@ -54,5 +56,7 @@ int config_listen_split(const char *listen, char **ret_host, uint16_t *ret_port)
  * for a wildcard address.  No trailing slash.  Caller frees.
  */
 char *config_public_url(const Config *cfg);
+/* node_name, or the host name when it is empty; caller frees. */
+char *config_node_name(const Config *cfg);
 /* The path of a file in the state directory; caller frees. */
 char *config_state_path(const Config *cfg, const char *name);

@@ -1,22 +1,22 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * gureumd: loads the config, brings the database schema up to date,
- * reconciles the catalog with the services it serves, and serves the API
- * until SIGTERM or SIGINT.  Token key rotations by `gureum token-key
- * rotate` are picked up within seconds, or at once on SIGHUP.
+ * gureumd: loads the config, brings the database schema up to date, sets
+ * up and recovers every module of the table in modules.c, starts the task
+ * workers and the API, and then ticks the modules until SIGTERM or SIGINT
+ * (SIGHUP makes each module re-read what an operator changes on disk).
+ * Stopping is the start in reverse.
  */
 #include "api/api.h"
+#include "daemon/daemon.h"
 #include "db/db.h"
-#include "identity/identity.h"
-#include "image/image.h"
 #include "util/log.h"
 
 #include <getopt.h>
 #include <signal.h>
-#include <sys/stat.h>
 
 #define DEFAULT_STATE_DIR "/var/lib/gureum"
-#define KEY_CHECK_SECONDS 5
+/* How often leases of vanished workers are looked for. */
+#define LEASE_CHECK_USEC (5 * 1000000LL)
 
 static void usage(FILE *f) {
         fprintf(f, "Usage: gureumd [--state-dir DIR]\n"
@@ -32,54 +32,114 @@ static void list_routes(void) {
                         printf("%s %s%s\n", r->method, api_services[i]->prefix, r->path);
 }
 
-/* Publishes every service in api_services[] that declares a catalog type. */
-static int catalog_reconcile(Db *db, const Config *cfg) {
-        CatalogEntry entries[16] = {};
+/* Stops modules [0, n) in reverse order. */
+static void modules_stop(size_t n) {
+        while (n-- > 0)
+                if (daemon_modules[n]->stop)
+                        daemon_modules[n]->stop();
+}
+
+/* Sets up every module, then recovers every one; on failure stops what was set up. */
+static int modules_start(const Config *cfg, Db *db, size_t *ret_n) {
         size_t n = 0;
-        _cleanup_free_ char *base = config_public_url(cfg);
+        int r = 0;
+
+        for (; daemon_modules[n]; n++) {
+                const Module *m = daemon_modules[n];
+                if (m->setup && (r = m->setup(cfg)) < 0) {
+                        log_error("daemon", "module %s failed to start: %s", m->name, strerror(-r));
+                        break;
+                }
+        }
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                const Module *m = daemon_modules[i];
+                Ctx c;
+                if (!m->recover)
+                        continue;
+                ctx_init(&c, db);
+                r = m->recover(&c);
+                if (r < 0)
+                        log_error("daemon", "module %s failed to recover: %s", m->name,
+                                  c.error_message ? c.error_message : strerror(-r));
+                ctx_done(&c);
+        }
+        if (r < 0) {
+                modules_stop(n);
+                return r;
+        }
+        *ret_n = n;
+        return 0;
+}
+
+/* The task kinds of every module, for the pool; the array is owned by the caller. */
+static const TaskDef **module_tasks(void) {
+        size_t n = 0, k = 0;
+        while (daemon_modules[n])
+                n++;
+        const TaskDef **defs = xcalloc(n + 1, sizeof(*defs));
+        for (size_t i = 0; i < n; i++)
+                if (daemon_modules[i]->tasks)
+                        defs[k++] = daemon_modules[i]->tasks;
+        return defs;
+}
+
+typedef void (*ModuleHook)(Ctx *c);
+
+static void run_hook(const Module *m, ModuleHook hook, Db *db) {
         Ctx c;
-
-        for (size_t i = 0; api_services[i] && n < ELEMENTSOF(entries) - 1; i++)
-                if (api_services[i]->catalog_type)
-                        entries[n++] = (CatalogEntry) { api_services[i]->catalog_type, api_services[i]->catalog_name,
-                                                        api_services[i]->prefix };
         ctx_init(&c, db);
-        int r = identity_catalog_ensure(&c, entries, base);
+        hook(&c);
         ctx_done(&c);
-        return r;
 }
 
-static int64_t key_dir_mtime(const char *state_dir) {
-        _cleanup_free_ char *dir = xasprintf("%s/keys/token", state_dir);
-        struct stat st;
-        if (stat(dir, &st) < 0)
-                return 0;
-        return (int64_t) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-}
-
-/* Waits for a stop signal; reloads token keys on SIGHUP or when their directory changes. */
-static void serve_until_stopped(const Config *cfg) {
+/*
+ * Waits for a stop signal, running each module's tick at its interval,
+ * their reloads on SIGHUP, and the return of lost task leases.
+ */
+static void serve_until_stopped(Db *db) {
+        size_t n = 0;
+        while (daemon_modules[n])
+                n++;
+        _cleanup_free_ int64_t *next = xcalloc(n + 1, sizeof(int64_t));
+        int64_t now = now_usec(), next_leases = now + LEASE_CHECK_USEC;
         sigset_t set;
-        int64_t mtime = key_dir_mtime(cfg->state_dir);
 
+        for (size_t i = 0; i < n; i++)
+                next[i] = now + daemon_modules[i]->tick_usec;
         sigemptyset(&set);
         sigaddset(&set, SIGTERM);
         sigaddset(&set, SIGINT);
         sigaddset(&set, SIGHUP);
         for (;;) {
-                struct timespec timeout = { .tv_sec = KEY_CHECK_SECONDS };
+                int64_t wake = next_leases;
+                for (size_t i = 0; i < n; i++)
+                        if (daemon_modules[i]->tick && next[i] < wake)
+                                wake = next[i];
+                int64_t wait = wake - now_usec();
+                if (wait < 0)
+                        wait = 0;
+                struct timespec timeout = { .tv_sec = wait / 1000000, .tv_nsec = (wait % 1000000) * 1000 };
                 int sig = sigtimedwait(&set, NULL, &timeout);
-                int64_t now = key_dir_mtime(cfg->state_dir);
-                if (sig == SIGHUP || now != mtime) {
-                        mtime = now;
-                        if (token_keys_load(cfg->state_dir) < 0)
-                                log_error("daemon", "reloading token keys failed; keeping the old ones");
-                        else
-                                log_info("daemon", "token keys reloaded");
-                }
                 if (sig == SIGTERM || sig == SIGINT) {
                         log_info("daemon", "received %s, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
                         return;
+                }
+                if (sig == SIGHUP)
+                        for (size_t i = 0; i < n; i++)
+                                if (daemon_modules[i]->reload)
+                                        run_hook(daemon_modules[i], daemon_modules[i]->reload, db);
+                now = now_usec();
+                for (size_t i = 0; i < n; i++)
+                        if (daemon_modules[i]->tick && now >= next[i]) {
+                                run_hook(daemon_modules[i], daemon_modules[i]->tick, db);
+                                next[i] = now_usec() + daemon_modules[i]->tick_usec;
+                        }
+                if (now >= next_leases) {
+                        Ctx c;
+                        ctx_init(&c, db);
+                        (void) task_requeue_expired(&c);
+                        ctx_done(&c);
+                        next_leases = now_usec() + LEASE_CHECK_USEC;
                 }
         }
 }
@@ -92,9 +152,13 @@ int main(int argc, char **argv) {
                 {},
         };
         const char *state_dir = DEFAULT_STATE_DIR;
+        _cleanup_free_ const TaskDef **tasks = NULL;
+        _cleanup_free_ char *node = NULL;
+        TaskPool *pool = NULL;
+        ApiServer *server = NULL;
+        size_t started = 0;
         Config cfg;
         Db *db = NULL;
-        ApiServer *server = NULL;
         sigset_t set;
         int opt, r;
 
@@ -152,35 +216,32 @@ int main(int argc, char **argv) {
                 goto out;
         }
         log_info("daemon", "database schema at version %lld", (long long) db_schema_latest());
-        r = identity_setup(&cfg);
+        r = modules_start(&cfg, db, &started);
+        if (r < 0)
+                goto out;
+        tasks = module_tasks();
+        node = config_node_name(&cfg);
+        r = task_pool_start(tasks, node, (unsigned) cfg.task_workers, &pool);
         if (r < 0) {
-                log_error("daemon", "cannot load token keys from %s/keys/token", cfg.state_dir);
+                log_error("daemon", "cannot start the task workers: %s", strerror(-r));
                 goto out;
         }
-        r = image_setup(&cfg);
-        if (r >= 0) {
+        {
                 Ctx c;
                 ctx_init(&c, db);
-                r = image_recover(&c);
+                (void) task_requeue_expired(&c);
                 ctx_done(&c);
-        }
-        if (r < 0) {
-                log_error("daemon", "cannot prepare the image store in %s/images", cfg.state_dir);
-                goto out;
-        }
-        r = catalog_reconcile(db, &cfg);
-        if (r < 0) {
-                log_error("daemon", "cannot update the service catalog");
-                goto out;
         }
         r = api_server_start(&cfg, &server);
         if (r < 0)
                 goto out;
-        log_info("daemon", "gureumd serving cloud in %s", cfg.state_dir);
-        serve_until_stopped(&cfg);
-        server = api_server_stop(server);
+        log_info("daemon", "gureumd serving cloud in %s as node %s", cfg.state_dir, node);
+        serve_until_stopped(db);
         log_info("daemon", "stopped");
 out:
+        server = api_server_stop(server);
+        pool = task_pool_stop(pool);
+        modules_stop(started);
         config_done(&cfg);
         return r < 0 ? 1 : 0;
 }

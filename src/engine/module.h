@@ -22,9 +22,11 @@ typedef struct Module {
          * serves and the task workers start.  Runs with its own Ctx.  May be NULL.
          */
         int (*recover)(Ctx *c);
-        /* Periodic work while serving (and at once on SIGHUP).  May be NULL. */
+        /* Periodic work while serving.  May be NULL. */
         void (*tick)(Ctx *c);
         int64_t tick_usec;            /* interval of tick */
+        /* Re-reads what an operator may have changed on disk, on SIGHUP.  May be NULL. */
+        void (*reload)(Ctx *c);
         /* Releases what setup made; runs in reverse table order at stop.  May be NULL. */
         void (*stop)(void);
         const TaskDef *tasks;         /* the kinds of task this module runs, ending with { NULL }; may be NULL */
