@@ -129,6 +129,16 @@ char *utf8_sanitize(const char *s) {
         return out;
 }
 
+int error_set(Error *e, int code, const char *fmt, ...) {
+        va_list ap;
+        if (!e || e->message[0])
+                return code;
+        va_start(ap, fmt);
+        vsnprintf(e->message, sizeof(e->message), fmt, ap);
+        va_end(ap);
+        return code;
+}
+
 int parse_int64(const char *s, int64_t min, int64_t max, int64_t *ret) {
         char *end;
         long long v;

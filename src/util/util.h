@@ -85,6 +85,18 @@ static inline void strv_freep(char ***v) {
                 _fd_;                           \
         })
 
+/*
+ * The reason a call below the service layer failed (a driver, a command):
+ * one whole sentence, kept by the first failure.  The service turns it
+ * into ctx_error().
+ */
+typedef struct Error {
+        char message[512];
+} Error;
+
+/* Records the reason in e (if e is not NULL and holds none yet) and returns code. */
+int error_set(Error *e, int code, const char *fmt, ...) _printf_(3, 4);
+
 /* Parses a decimal integer in [min, max]; rejects trailing garbage. */
 int parse_int64(const char *s, int64_t min, int64_t max, int64_t *ret);
 /* Parses "true/false/yes/no/1/0/on/off". */
