@@ -70,15 +70,36 @@ int db_run(Db *db, const char *sql, const char *types, ...);
  */
 int db_query_int(Db *db, int64_t *ret, const char *sql, const char *types, ...);
 
-/* A parameter for queries built at run time: type 's' (s), 'i' (i), 'b' (i != 0). */
+/* A parameter for queries built at run time: type 's' (s, borrowed), 'i' (i), 'b' (i != 0), 'r' (real). */
 typedef struct DbArg {
         char type;
         const char *s;
         int64_t i;
+        double real;
 } DbArg;
+
+/* The parameters of SQL assembled at run time, as many as it needs.  Strings are borrowed. */
+typedef struct DbArgs {
+        DbArg *v;
+        size_t n, alloc;
+} DbArgs;
+
+void db_args_add(DbArgs *a, DbArg arg);
+static inline void db_args_str(DbArgs *a, const char *s) {
+        db_args_add(a, (DbArg) { .type = 's', .s = s });
+}
+static inline void db_args_int(DbArgs *a, int64_t i) {
+        db_args_add(a, (DbArg) { .type = 'i', .i = i });
+}
+static inline void db_args_bool(DbArgs *a, bool b) {
+        db_args_add(a, (DbArg) { .type = 'b', .i = b });
+}
+void db_args_done(DbArgs *a);
 
 /* Like db_query with parameters in an array (for SQL assembled from filters). */
 int db_query_args(Db *db, DbStmt **ret, const char *sql, const DbArg *args, size_t n);
+/* Like db_run with parameters in an array: rows changed, -EEXIST, -EIO. */
+int db_run_args(Db *db, const char *sql, const DbArg *args, size_t n);
 
 /*
  * Builds a JSON object from the current row.  spec names the columns in
@@ -91,6 +112,7 @@ json_t *db_row_json(DbStmt *s, const char *spec);
 int db_step(DbStmt *s);
 const char *db_col_text(DbStmt *s, int i);   /* NULL for SQL NULL; valid until next step */
 int64_t db_col_int(DbStmt *s, int i);
+double db_col_real(DbStmt *s, int i);
 bool db_col_null(DbStmt *s, int i);
 /* Returns a copy of the column, or NULL. */
 char *db_col_strdup(DbStmt *s, int i);

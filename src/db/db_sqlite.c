@@ -261,31 +261,52 @@ static int stmt_get(Db *db, const char *sql, DbStmt **ret) {
         return 0;
 }
 
+static int bind_one(DbStmt *s, int n, const DbArg *a) {
+        int rc;
+        switch (a->type) {
+        case 's':
+                rc = a->s ? sqlite3_bind_text(s->stmt, n, a->s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s->stmt, n);
+                break;
+        case 'i':
+                rc = sqlite3_bind_int64(s->stmt, n, a->i);
+                break;
+        case 'b':
+                rc = sqlite3_bind_int(s->stmt, n, a->i ? 1 : 0);
+                break;
+        case 'r':
+                rc = sqlite3_bind_double(s->stmt, n, a->real);
+                break;
+        default:
+                abort(); /* a bad type is a programming error */
+        }
+        return rc == SQLITE_OK ? 0 : map_sqlite_error(s->db, rc);
+}
+
 static int bind_args(DbStmt *s, const char *types, va_list ap) {
         int n = 0;
         for (const char *t = types; *t; t++) {
-                int rc = SQLITE_OK;
-                n++;
-                switch (*t) {
-                case 's': {
-                        const char *v = va_arg(ap, const char *);
-                        rc = v ? sqlite3_bind_text(s->stmt, n, v, -1, SQLITE_TRANSIENT)
-                               : sqlite3_bind_null(s->stmt, n);
-                        break;
-                }
-                case 'i':
-                        rc = sqlite3_bind_int64(s->stmt, n, va_arg(ap, int64_t));
-                        break;
-                case 'b':
-                        rc = sqlite3_bind_int(s->stmt, n, va_arg(ap, int) ? 1 : 0);
-                        break;
-                default:
-                        abort(); /* a bad type string is a programming error */
-                }
-                if (rc != SQLITE_OK)
-                        return map_sqlite_error(s->db, rc);
+                DbArg a = { .type = *t };
+                if (*t == 's')
+                        a.s = va_arg(ap, const char *);
+                else if (*t == 'i')
+                        a.i = va_arg(ap, int64_t);
+                else if (*t == 'b')
+                        a.i = va_arg(ap, int);
+                else if (*t == 'r')
+                        a.real = va_arg(ap, double);
+                int r = bind_one(s, ++n, &a);
+                if (r < 0)
+                        return r;
         }
         return 0;
+}
+
+/* Steps a statement to its end; returns the rows it changed. */
+static int run_to_end(Db *db, DbStmt *s) {
+        int r;
+        while ((r = db_step(s)) > 0)
+                ;
+        return r < 0 ? r : sqlite3_changes(db->conn);
 }
 
 static int query_va(Db *db, DbStmt **ret, const char *sql, const char *types, va_list ap) {
@@ -318,13 +339,7 @@ int db_run(Db *db, const char *sql, const char *types, ...) {
         va_start(ap, types);
         r = query_va(db, &s, sql, types, ap);
         va_end(ap);
-        if (r < 0)
-                return r;
-        while ((r = db_step(s)) > 0)
-                ;
-        if (r < 0)
-                return r;
-        return sqlite3_changes(db->conn);
+        return r < 0 ? r : run_to_end(db, s);
 }
 
 int db_query_int(Db *db, int64_t *ret, const char *sql, const char *types, ...) {
@@ -351,20 +366,33 @@ int db_query_args(Db *db, DbStmt **ret, const char *sql, const DbArg *args, size
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++) {
-                int rc;
-                if (args[i].type == 's')
-                        rc = args[i].s ? sqlite3_bind_text(s->stmt, (int) i + 1, args[i].s, -1, SQLITE_TRANSIENT)
-                                       : sqlite3_bind_null(s->stmt, (int) i + 1);
-                else
-                        rc = sqlite3_bind_int64(s->stmt, (int) i + 1, args[i].type == 'b' ? !!args[i].i : args[i].i);
-                if (rc != SQLITE_OK) {
-                        r = map_sqlite_error(db, rc);
+                r = bind_one(s, (int) i + 1, &args[i]);
+                if (r < 0) {
                         db_stmt_release(s);
                         return r;
                 }
         }
         *ret = s;
         return 0;
+}
+
+int db_run_args(Db *db, const char *sql, const DbArg *args, size_t n) {
+        _cleanup_stmt_ DbStmt *s = NULL;
+        int r = db_query_args(db, &s, sql, args, n);
+        return r < 0 ? r : run_to_end(db, s);
+}
+
+void db_args_add(DbArgs *a, DbArg arg) {
+        if (a->n == a->alloc) {
+                a->alloc = a->alloc ? 2 * a->alloc : 16;
+                a->v = xrealloc(a->v, a->alloc * sizeof(DbArg));
+        }
+        a->v[a->n++] = arg;
+}
+
+void db_args_done(DbArgs *a) {
+        free(a->v);
+        *a = (DbArgs) {};
 }
 
 json_t *db_row_json(DbStmt *s, const char *spec) {
@@ -414,6 +442,10 @@ const char *db_col_text(DbStmt *s, int i) {
 
 int64_t db_col_int(DbStmt *s, int i) {
         return sqlite3_column_int64(s->stmt, i);
+}
+
+double db_col_real(DbStmt *s, int i) {
+        return sqlite3_column_double(s->stmt, i);
 }
 
 bool db_col_null(DbStmt *s, int i) {
