@@ -8,6 +8,8 @@
 #include "util/buf.h"
 #include "util/embed.h"
 
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <math.h>
 #include <pthread.h>
 
@@ -15,6 +17,7 @@ extern const EmbeddedFile api_schemas[];
 
 typedef struct Walk {
         const json_t *root;   /* for $ref */
+        int version;          /* the request's API microversion (API_VERSION), 0: unversioned */
         Buf path;             /* "a/b/0" of the current field */
         char *msg;
 } Walk;
@@ -105,6 +108,38 @@ static int check_type(Walk *w, const json_t *schema, const json_t *inst) {
         return fail(w, "%s is not of an allowed type", r);
 }
 
+/*
+ * "x-min-version" and "x-max-version" (as "2.19") limit a property to the
+ * microversions that know it: one schema file serves every version.
+ */
+static int parse_version(const json_t *v) {
+        int major, minor;
+        if (!json_is_string(v) || sscanf(json_string_value(v), "%d.%d", &major, &minor) != 2)
+                return 0;
+        return major * 1000 + minor;
+}
+
+static bool in_version(const Walk *w, const json_t *schema) {
+        int lo = parse_version(json_object_get(schema, "x-min-version"));
+        int hi = parse_version(json_object_get(schema, "x-max-version"));
+        if (w->version == 0)
+                return true;
+        return (lo == 0 || w->version >= lo) && (hi == 0 || w->version <= hi);
+}
+
+static int check_string(Walk *w, const json_t *schema, const json_t *inst);
+
+/* "propertyNames": every key of the object must be valid as a string under this schema. */
+static int check_property_name(Walk *w, const json_t *schema, const char *key) {
+        const json_t *names = json_object_get(schema, "propertyNames");
+        if (!json_is_object(names))
+                return 0;
+        _cleanup_json_ json_t *k = json_string(key);
+        if (!k)
+                return fail(w, "a property name is not valid UTF-8");
+        return check_string(w, names, k);
+}
+
 static int check_object(Walk *w, const json_t *schema, const json_t *inst, int depth) {
         const json_t *props = json_object_get(schema, "properties");
         const json_t *addl = json_object_get(schema, "additionalProperties");
@@ -120,6 +155,10 @@ static int check_object(Walk *w, const json_t *schema, const json_t *inst, int d
                 const json_t *sub = json_object_get(props, key);
                 size_t saved;
                 int r;
+                if (sub && !in_version(w, sub))
+                        sub = NULL; /* a property of other microversions is unknown in this one */
+                if ((r = check_property_name(w, schema, key)) < 0)
+                        return r;
                 if (!sub) {
                         if (json_is_false(addl))
                                 return fail(w, "Additional properties are not allowed ('%.*s' was unexpected)",
@@ -138,6 +177,9 @@ static int check_object(Walk *w, const json_t *schema, const json_t *inst, int d
         if (json_is_integer(json_object_get(schema, "minProperties")) &&
             (n = json_integer_value(json_object_get(schema, "minProperties"))) > (int64_t) json_object_size(inst))
                 return fail(w, "should have at least %lld properties", (long long) n);
+        if (json_is_integer(json_object_get(schema, "maxProperties")) &&
+            (n = json_integer_value(json_object_get(schema, "maxProperties"))) < (int64_t) json_object_size(inst))
+                return fail(w, "has too many properties (at most %lld)", (long long) n);
         return 0;
 }
 
@@ -170,6 +212,35 @@ static int check_array(Walk *w, const json_t *schema, const json_t *inst, int de
         return 0;
 }
 
+/*
+ * The formats the APIs check: "uuid" (ids a client may choose, Glance and
+ * Nova), "ipv4" and "ipv6" (addresses), "date-time" (ISO 8601, as
+ * changes-since takes), and "name" (Nova's names: no leading or trailing
+ * white space, no control characters).  An unknown format is a schema
+ * bug, caught by the unit tests.
+ */
+static bool format_ok(const char *format, const char *s) {
+        unsigned char buf[sizeof(struct in6_addr)];
+        if (streq(format, "uuid"))
+                return uuid_is_dashed(s);
+        if (streq(format, "ipv4"))
+                return inet_pton(AF_INET, s, buf) == 1;
+        if (streq(format, "ipv6"))
+                return inet_pton(AF_INET6, s, buf) == 1;
+        if (streq(format, "date-time"))
+                return parse_iso8601(s, NULL) == 0;
+        if (streq(format, "name")) {
+                size_t n = strlen(s);
+                if (n == 0 || isspace((unsigned char) s[0]) || isspace((unsigned char) s[n - 1]))
+                        return false;
+                for (const char *p = s; *p; p++)
+                        if ((unsigned char) *p < 0x20 || *p == 0x7f)
+                                return false;
+                return true;
+        }
+        abort(); /* a schema naming a format we do not know is a build-time bug */
+}
+
 static int check_string(Walk *w, const json_t *schema, const json_t *inst) {
         const json_t *mn = json_object_get(schema, "minLength"), *mx = json_object_get(schema, "maxLength");
         /* Lengths count characters, not bytes, as jsonschema does. */
@@ -185,11 +256,10 @@ static int check_string(Walk *w, const json_t *schema, const json_t *inst) {
                 _cleanup_free_ char *r = repr(inst);
                 return fail(w, "%s is too long", r);
         }
-        /* The one format the APIs need: ids a client may choose are UUIDs (Glance, Nova). */
         const char *format = jx_string(schema, "format");
-        if (format && streq(format, "uuid") && !uuid_is_dashed(json_string_value(inst))) {
+        if (format && !format_ok(format, json_string_value(inst))) {
                 _cleanup_free_ char *r = repr(inst);
-                return fail(w, "%s is not a 'uuid'", r);
+                return fail(w, "%s is not a '%s'", r, format);
         }
         return 0;
 }
@@ -276,7 +346,11 @@ static int validate(Walk *w, const json_t *schema, const json_t *inst, int depth
 }
 
 int api_schema_validate(const json_t *schema, const json_t *instance, char **ret_msg) {
-        Walk w = { .root = schema };
+        return api_schema_validate_version(schema, instance, 0, ret_msg);
+}
+
+int api_schema_validate_version(const json_t *schema, const json_t *instance, int version, char **ret_msg) {
+        Walk w = { .root = schema, .version = version };
         int r = validate(&w, schema, instance, 0);
         if (r < 0 && ret_msg)
                 *ret_msg = TAKE_PTR(w.msg);

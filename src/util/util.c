@@ -274,6 +274,78 @@ char *format_iso8601(int64_t t, char buf[static 32]) {
         return buf;
 }
 
+/* Reads exactly n digits at *p into *ret, advancing *p. */
+static bool digits(const char **p, int n, int *ret) {
+        int v = 0;
+        for (int i = 0; i < n; i++) {
+                if (!isdigit((unsigned char) (*p)[i]))
+                        return false;
+                v = v * 10 + ((*p)[i] - '0');
+        }
+        *p += n;
+        *ret = v;
+        return true;
+}
+
+int parse_iso8601(const char *s, int64_t *ret) {
+        struct tm tm = {};
+        int year, mon, day, hour = 0, min = 0, sec = 0, off = 0;
+        int64_t usec = 0;
+        const char *p = s;
+
+        if (!digits(&p, 4, &year) || *p++ != '-' || !digits(&p, 2, &mon) || *p++ != '-' || !digits(&p, 2, &day))
+                return -EINVAL;
+        if (*p == 'T' || *p == 't' || *p == ' ') {
+                p++;
+                if (!digits(&p, 2, &hour) || *p++ != ':' || !digits(&p, 2, &min))
+                        return -EINVAL;
+                if (*p == ':') {
+                        p++;
+                        if (!digits(&p, 2, &sec))
+                                return -EINVAL;
+                        if (*p == '.' || *p == ',') {
+                                int64_t scale = 100000;
+                                p++;
+                                if (!isdigit((unsigned char) *p))
+                                        return -EINVAL;
+                                for (; isdigit((unsigned char) *p); p++, scale /= 10)
+                                        usec += (*p - '0') * scale;
+                        }
+                }
+        }
+        if (*p == 'Z' || *p == 'z')
+                p++;
+        else if (*p == '+' || *p == '-') {
+                int sign = *p++ == '-' ? -1 : 1, oh, om = 0;
+                if (!digits(&p, 2, &oh))
+                        return -EINVAL;
+                if (*p == ':')
+                        p++;
+                if (isdigit((unsigned char) *p) && !digits(&p, 2, &om))
+                        return -EINVAL;
+                if (oh > 23 || om > 59)
+                        return -EINVAL;
+                off = sign * (oh * 3600 + om * 60);
+        }
+        if (*p || mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60)
+                return -EINVAL;
+        tm.tm_year = year - 1900;
+        tm.tm_mon = mon - 1;
+        tm.tm_mday = day;
+        tm.tm_hour = hour;
+        tm.tm_min = min;
+        tm.tm_sec = sec;
+        time_t t = timegm(&tm);
+        /* timegm normalises 31 February into March: a date that moved was not a date. */
+        struct tm check;
+        gmtime_r(&t, &check);
+        if (check.tm_mday != day || check.tm_mon != mon - 1)
+                return -EINVAL;
+        if (ret)
+                *ret = ((int64_t) t - off) * 1000000 + (usec > 999999 ? 999999 : usec);
+        return 0;
+}
+
 #include "util/embed.h"
 
 const EmbeddedFile *embedded_find(const EmbeddedFile *files, const char *name) {

@@ -128,3 +128,10 @@ int64_t now_usec(void);
 char *format_iso8601_usec(int64_t t, char buf[static 32]);
 /* Formats t (usec) as "2026-01-02T03:04:05Z" into buf (>= 21 bytes). */
 char *format_iso8601(int64_t t, char buf[static 32]);
+/*
+ * Parses an ISO 8601 time: a date, optionally "T" (or a space) and
+ * hh:mm[:ss[.fraction]], optionally "Z" or an offset (+hh:mm, +hhmm,
+ * +hh); no zone means UTC.  *ret (may be NULL) gets usec since the epoch.
+ * -EINVAL if s is not such a time.
+ */
+int parse_iso8601(const char *s, int64_t *ret);

@@ -285,6 +285,45 @@ static void test_format_uuid(void **state) {
                     "Invalid input for field 'id': '6f1c1a5e-9d0b-4c5e-8a55-0123456789a/' is not a 'uuid'.");
 }
 
+static void test_versions_formats_names(void **state) {
+        _cleanup_json_ json_t *s = load(
+                "{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{"
+                "\"name\":{\"type\":\"string\",\"format\":\"name\"},"
+                "\"description\":{\"type\":\"string\",\"x-min-version\":\"2.19\"},"
+                "\"personality\":{\"type\":\"array\",\"x-max-version\":\"2.56\"},"
+                "\"ip\":{\"type\":\"string\",\"format\":\"ipv4\"},"
+                "\"ip6\":{\"type\":\"string\",\"format\":\"ipv6\"},"
+                "\"since\":{\"type\":\"string\",\"format\":\"date-time\"},"
+                "\"metadata\":{\"type\":\"object\",\"maxProperties\":2,"
+                "\"propertyNames\":{\"minLength\":1,\"maxLength\":3},"
+                "\"additionalProperties\":{\"type\":\"string\"}}}}");
+        _cleanup_free_ char *msg = NULL;
+        _cleanup_json_ json_t *desc = load("{\"description\":\"d\"}"), *pers = load("{\"personality\":[]}");
+
+        /* A property exists only in its microversions; unversioned validation knows every one. */
+        assert_int_equal(api_schema_validate_version(s, desc, 2018, &msg), -EINVAL);
+        assert_string_equal(msg, "Invalid input: Additional properties are not allowed ('description' was unexpected).");
+        assert_int_equal(api_schema_validate_version(s, desc, 2019, NULL), 0);
+        assert_int_equal(api_schema_validate_version(s, pers, 2056, NULL), 0);
+        assert_int_equal(api_schema_validate_version(s, pers, 2057, NULL), -EINVAL);
+        expect_ok(s, "{\"description\":\"d\",\"personality\":[]}");
+
+        expect_ok(s, "{\"name\":\"a b\",\"ip\":\"10.0.0.1\",\"ip6\":\"fe80::1\",\"since\":\"2020-02-29T01:02:03Z\"}");
+        expect_fail(s, "{\"name\":\" lead\"}", "Invalid input for field 'name': ' lead' is not a 'name'.");
+        expect_fail(s, "{\"name\":\"trail \"}", "Invalid input for field 'name': 'trail ' is not a 'name'.");
+        expect_fail(s, "{\"name\":\"\"}", "Invalid input for field 'name': '' is not a 'name'.");
+        expect_fail(s, "{\"name\":\"a\\nb\"}", "Invalid input for field 'name': 'a\nb' is not a 'name'.");
+        expect_fail(s, "{\"ip\":\"10.0.0.300\"}", "Invalid input for field 'ip': '10.0.0.300' is not a 'ipv4'.");
+        expect_fail(s, "{\"ip6\":\"1::2::3\"}", "Invalid input for field 'ip6': '1::2::3' is not a 'ipv6'.");
+        expect_fail(s, "{\"since\":\"2011/01/01\"}",
+                    "Invalid input for field 'since': '2011/01/01' is not a 'date-time'.");
+        expect_ok(s, "{\"metadata\":{\"abc\":\"1\",\"d\":\"2\"}}");
+        expect_fail(s, "{\"metadata\":{\"abcd\":\"1\"}}", "Invalid input for field 'metadata': 'abcd' is too long.");
+        expect_fail(s, "{\"metadata\":{\"\":\"1\"}}", "Invalid input for field 'metadata': '' is too short.");
+        expect_fail(s, "{\"metadata\":{\"a\":\"1\",\"b\":\"2\",\"c\":\"3\"}}",
+                    "Invalid input for field 'metadata': has too many properties (at most 2).");
+}
+
 static void test_inline_nesting(void **state) {
         /* A path through array items and objects, and the first error wins. */
         _cleanup_json_ json_t *s = load("{\"type\":\"object\",\"properties\":{\"servers\":{\"type\":\"array\","
@@ -327,6 +366,7 @@ int main(void) {
                 cmocka_unit_test(test_inline_keywords),
                 cmocka_unit_test(test_inline_nesting),
                 cmocka_unit_test(test_format_uuid),
+                cmocka_unit_test(test_versions_formats_names),
         };
         return cmocka_run_group_tests_name("schema", tests, NULL, NULL);
 }
