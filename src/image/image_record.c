@@ -367,14 +367,17 @@ static bool row_has_data(const char *id, void *userdata) {
 }
 
 int image_recover(Ctx *c) {
-        int r = db_run(c->db, "UPDATE images SET status = 'queued', updated_at = ? WHERE status = 'saving'", "i",
-                       now_usec());
+        /* Files first, then rows: an image reads queued only once its upload's data is gone (issue 8). */
+        int r = store_sweep(row_has_data, c);
+        if (r < 0)
+                return r;
+        if (r > 0)
+                log_warning("image", "removed %d stray file(s) from the image store", r);
+        r = db_run(c->db, "UPDATE images SET status = 'queued', updated_at = ? WHERE status = 'saving'", "i",
+                   now_usec());
         if (r < 0)
                 return r;
         if (r > 0)
                 log_warning("image", "%d interrupted upload(s) set back to queued", r);
-        r = store_sweep(row_has_data, c);
-        if (r > 0)
-                log_warning("image", "removed %d stray file(s) from the image store", r);
-        return r < 0 ? r : 0;
+        return 0;
 }

@@ -38,6 +38,19 @@ static void requeue(Ctx *c, const char *id) {
                       "is", now_usec(), id);
 }
 
+/*
+ * Ends an upload that failed or was abandoned, and frees u.  The cleanup
+ * comes first (the digest threads stop, the temporary file goes) and the
+ * image reads queued only after it: whoever sees queued must find no data
+ * of this upload left (issue 8).
+ */
+static void upload_undo(Ctx *c, ImageUpload *u) {
+        _cleanup_free_ char *id = TAKE_PTR(u->id);
+
+        upload_free(u);
+        requeue(c, id);
+}
+
 static int bytes_used(Ctx *c, const char *owner, int64_t *ret) {
         int r = db_query_int(c->db, ret, "SELECT COALESCE(SUM(size), 0) FROM images WHERE owner = ? AND size IS NOT NULL",
                              "s", owner);
@@ -79,8 +92,7 @@ int image_upload_begin(Ctx *c, const char *id, int64_t content_length, ImageUplo
         u->quota_left = left;
         r = store_writer_new(id, &u->writer);
         if (r < 0) {
-                requeue(c, id);
-                upload_free(u);
+                upload_undo(c, u);
                 return ctx_error(c, r, RES_IMAGE, "Could not create the image data file: %s.", strerror(-r));
         }
         log_full(LOG_LEVEL_INFO, "image", c->request_id, "upload of image %s started", id);
@@ -97,7 +109,7 @@ int image_upload_write(Ctx *c, ImageUpload *u, const void *data, size_t n) {
         return 0;
 }
 
-/* Inspects, commits and activates; on failure the caller requeues and frees. */
+/* Inspects, commits and activates; on failure the caller undoes the upload (upload_undo). */
 static int finish(Ctx *c, ImageUpload *u) {
         char md5[33], sha512[129];
         ImageInspection insp;
@@ -136,9 +148,9 @@ int image_upload_finish(Ctx *c, ImageUpload *u) {
         if (r < 0) {
                 log_full(LOG_LEVEL_WARNING, "image", c->request_id, "upload of image %s refused: %s", u->id,
                          c->error_message ? c->error_message : "error");
-                requeue(c, u->id);
-        }
-        upload_free(u);
+                upload_undo(c, u);
+        } else
+                upload_free(u);
         return r;
 }
 
@@ -146,8 +158,7 @@ void image_upload_abort(Ctx *c, ImageUpload *u) {
         if (!u)
                 return;
         log_full(LOG_LEVEL_WARNING, "image", c->request_id, "upload of image %s did not complete", u->id);
-        requeue(c, u->id);
-        upload_free(u);
+        upload_undo(c, u);
 }
 
 int image_open_data(Ctx *c, const char *id, int *ret_fd, uint64_t *ret_size, json_t **ret_image) {

@@ -3,11 +3,14 @@
 # A real gureum cloud for tests: `gureum init` in a temporary state
 # directory (prefix gureum-test-) on a free loopback port, gureumd started
 # in the background, stopped by PID and removed on close.
+import ctypes
+import ctypes.util
 import json
 import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import tempfile
 import time
@@ -18,6 +21,53 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("GUREUM_BUILD", os.path.join(ROOT, "build"))
 GUREUM = os.path.join(BUILD, "gureum")
 GUREUMD = os.path.join(BUILD, "gureumd")
+
+
+class StateWatch:
+    """Records, in the order they happen, writes to the cloud's database
+    files and removals from its image store (inotify keeps one ordered
+    queue for all the watches of an instance).  events() returns what
+    happened since the watch began as ("db", name) and ("removed", name)
+    pairs; tests use it to check in which order the daemon did things."""
+
+    IN_MODIFY, IN_DELETE, IN_NONBLOCK, IN_CLOEXEC = 0x2, 0x200, 0o4000, 0o2000000
+
+    def __init__(self, state):
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        self.fd = libc.inotify_init1(self.IN_NONBLOCK | self.IN_CLOEXEC)
+        if self.fd < 0:
+            raise OSError(ctypes.get_errno(), "inotify_init1")
+        self.wd_state = libc.inotify_add_watch(self.fd, state.encode(), self.IN_MODIFY)
+        self.wd_images = libc.inotify_add_watch(self.fd, os.path.join(state, "images").encode(), self.IN_DELETE)
+        if self.wd_state < 0 or self.wd_images < 0:
+            os.close(self.fd)
+            raise OSError(ctypes.get_errno(), "inotify_add_watch")
+        self.seen = []
+
+    def events(self):
+        while True:
+            try:
+                buf = os.read(self.fd, 65536)
+            except BlockingIOError:
+                return list(self.seen)
+            at = 0
+            while at < len(buf):
+                wd, mask, _, n = struct.unpack_from("iIII", buf, at)
+                name = buf[at + 16:at + 16 + n].rstrip(b"\0").decode()
+                at += 16 + n
+                if wd == self.wd_state and mask & self.IN_MODIFY and name.startswith("gureum.db"):
+                    self.seen.append(("db", name))
+                elif wd == self.wd_images and mask & self.IN_DELETE:
+                    self.seen.append(("removed", name))
+
+    def close(self):
+        os.close(self.fd)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
 
 def free_port():
@@ -130,10 +180,19 @@ class Cloud:
         token, _ = self.token(name, "pw-" + name, project["name"])
         return user, project, token
 
-    def store_files(self):
-        """The files in the image store, temporary ones included."""
+    def store_files(self, image_id=None):
+        """The files in the image store, temporary ones included; with
+        image_id, only that image's (its data and its uploads' temporary
+        files), so a test is not disturbed by what other tests left."""
         d = os.path.join(self.state, "images")
-        return sorted(os.listdir(d)) if os.path.isdir(d) else []
+        files = sorted(os.listdir(d)) if os.path.isdir(d) else []
+        if image_id is not None:
+            files = [f for f in files if f == image_id or f.startswith(".tmp-%s-" % image_id)]
+        return files
+
+    def watch(self):
+        """An inotify watch (StateWatch) on the database files and the image store."""
+        return StateWatch(self.state)
 
     def openstack(self, *args, env=None, check=True):
         """Runs Debian's openstack CLI; returns parsed JSON when -f json is given."""
