@@ -8,12 +8,13 @@
 #include "image/image_store.h"
 #include "util/log.h"
 
+/* A failed database call: a key conflict is the client's (409), anything else the server's (500). */
 static int db_fail(Ctx *c, int r, const char *what) {
         if (c->error)
                 return r;
         if (r == -EEXIST)
                 return ctx_error(c, r, RES_IMAGE, "Conflict while %s.", what);
-        return ctx_error(c, r, RES_IMAGE, "Database error while %s.", what);
+        return ctx_error(c, -EIO, RES_IMAGE, "Database error while %s.", what);
 }
 
 /* Runs fn in a transaction; a failure to begin or commit gets a message here. */

@@ -10,6 +10,15 @@
 #include "db/db.h"
 #include "util/buf.h"
 
+/*
+ * Failures of the store and of the database are the server's, whatever
+ * their errno: an ENOENT, EACCES, EEXIST or EINVAL from the file system,
+ * or SQLite's EBUSY, must never reach the client as 404, 403, 409 or 400.
+ * So they are recorded as -EIO (500), with the errno's text in the
+ * message, which only the log shows.  Only a key conflict reported by the
+ * database (-EEXIST) may stay a conflict.
+ */
+
 /* Limits from the config, set by image_setup. */
 extern int64_t image_quota_count, image_quota_bytes, image_tag_limit;
 

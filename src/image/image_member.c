@@ -25,7 +25,7 @@ static int member_load(Ctx *c, const char *id, const char *member, json_t **ret)
         if (r >= 0)
                 r = db_step(s);
         if (r < 0)
-                return ctx_error(c, r, RES_MEMBER, "Database error while reading image members.");
+                return ctx_error(c, -EIO, RES_MEMBER, "Database error while reading image members.");
         if (r == 0)
                 return ctx_error(c, -ENOENT, RES_MEMBER, "Member %s not found for image %s.", member, id);
         *ret = member_render(db_row_json(s, MEMBER_SPEC));
@@ -48,7 +48,7 @@ int image_member_add(Ctx *c, const char *id, const char *member, json_t **ret) {
         if (r == -EEXIST)
                 return ctx_error(c, -EEXIST, RES_MEMBER, "Member %s already exists for image %s.", member, id);
         if (r < 0)
-                return ctx_error(c, r, RES_MEMBER, "Database error while adding a member.");
+                return ctx_error(c, -EIO, RES_MEMBER, "Database error while adding a member.");
         log_full(LOG_LEVEL_INFO, "image", c->request_id, "shared image %s with %s", id, member);
         return member_load(c, id, member, ret);
 }
@@ -72,7 +72,7 @@ int image_member_list(Ctx *c, const char *id, json_t **ret) {
                 json_array_append_new(out, member_render(db_row_json(s, MEMBER_SPEC)));
         if (r < 0) {
                 json_decref(out);
-                return ctx_error(c, r, RES_MEMBER, "Database error while listing members.");
+                return ctx_error(c, -EIO, RES_MEMBER, "Database error while listing members.");
         }
         *ret = out;
         return 0;
@@ -102,7 +102,7 @@ int image_member_update(Ctx *c, const char *id, const char *member, const char *
         r = db_run(c->db, "UPDATE image_members SET status = ?, updated_at = ? WHERE image_id = ? AND member_id = ?",
                    "siss", status, now_usec(), id, member);
         if (r < 0)
-                return ctx_error(c, r, RES_MEMBER, "Database error while updating a member.");
+                return ctx_error(c, -EIO, RES_MEMBER, "Database error while updating a member.");
         return member_load(c, id, member, ret);
 }
 
@@ -115,5 +115,5 @@ int image_member_delete(Ctx *c, const char *id, const char *member) {
         if (r < 0)
                 return r;
         r = db_run(c->db, "DELETE FROM image_members WHERE image_id = ? AND member_id = ?", "ss", id, member);
-        return r < 0 ? ctx_error(c, r, RES_MEMBER, "Database error while removing a member.") : 0;
+        return r < 0 ? ctx_error(c, -EIO, RES_MEMBER, "Database error while removing a member.") : 0;
 }

@@ -48,7 +48,7 @@ int image_row_load(Ctx *c, const char *id, json_t **ret) {
         if (r >= 0)
                 r = db_step(s);
         if (r < 0)
-                return ctx_error(c, r, RES_IMAGE, "Database error while reading image %s.", id);
+                return ctx_error(c, -EIO, RES_IMAGE, "Database error while reading image %s.", id);
         if (r == 0)
                 return -ENOENT;
         *ret = db_row_json(s, IMAGE_ROW_SPEC);
@@ -120,7 +120,7 @@ int image_render(Ctx *c, const json_t *row, json_t **ret) {
         if (r < 0) {
                 json_decref(o);
                 json_decref(tag_list);
-                return ctx_error(c, r, RES_IMAGE, "Database error while reading image %s.", id);
+                return ctx_error(c, -EIO, RES_IMAGE, "Database error while reading image %s.", id);
         }
         json_object_set_new(o, "tags", tag_list);
         json_object_set_new(o, "created_at",
@@ -350,7 +350,7 @@ int image_list(Ctx *c, const ImageListQuery *q, json_t **ret, bool *ret_more) {
                 r = ctx_error(c, -EINVAL, RES_IMAGE, "Invalid marker: image %s could not be found.", q->marker);
         if (r < 0) {
                 json_decref(out);
-                return c->error ? r : ctx_error(c, r, RES_IMAGE, "Database error while listing images.");
+                return c->error ? r : ctx_error(c, -EIO, RES_IMAGE, "Database error while listing images.");
         }
         *ret = out;
         *ret_more = more;

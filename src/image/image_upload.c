@@ -54,7 +54,7 @@ static void upload_undo(Ctx *c, ImageUpload *u) {
 static int bytes_used(Ctx *c, const char *owner, int64_t *ret) {
         int r = db_query_int(c->db, ret, "SELECT COALESCE(SUM(size), 0) FROM images WHERE owner = ? AND size IS NOT NULL",
                              "s", owner);
-        return r < 0 ? ctx_error(c, r, RES_IMAGE, "Database error while checking the image quota.") : 0;
+        return r < 0 ? ctx_error(c, -EIO, RES_IMAGE, "Database error while checking the image quota.") : 0;
 }
 
 int image_upload_begin(Ctx *c, const char *id, int64_t content_length, ImageUpload **ret) {
@@ -84,7 +84,7 @@ int image_upload_begin(Ctx *c, const char *id, int64_t content_length, ImageUplo
         if (r == 0)
                 return ctx_error(c, -EEXIST, RES_IMAGE, "Image %s is already being uploaded.", id);
         if (r < 0)
-                return ctx_error(c, r, RES_IMAGE, "Database error while starting the upload.");
+                return ctx_error(c, -EIO, RES_IMAGE, "Database error while starting the upload.");
 
         ImageUpload *u = xcalloc(1, sizeof(*u));
         u->id = xstrdup(id);
@@ -93,7 +93,7 @@ int image_upload_begin(Ctx *c, const char *id, int64_t content_length, ImageUplo
         r = store_writer_new(id, &u->writer);
         if (r < 0) {
                 upload_undo(c, u);
-                return ctx_error(c, r, RES_IMAGE, "Could not create the image data file: %s.", strerror(-r));
+                return ctx_error(c, -EIO, RES_IMAGE, "Could not create the image data file: %s.", strerror(-r));
         }
         log_full(LOG_LEVEL_INFO, "image", c->request_id, "upload of image %s started", id);
         *ret = u;
@@ -105,7 +105,7 @@ int image_upload_write(Ctx *c, ImageUpload *u, const void *data, size_t n) {
                 return ctx_error(c, -EDQUOT, RES_IMAGE, "Denying attempt to upload image because it exceeds the quota.");
         int r = store_writer_write(u->writer, data, n);
         if (r < 0)
-                return ctx_error(c, r, RES_IMAGE, "Could not write image data: %s.", strerror(-r));
+                return ctx_error(c, -EIO, RES_IMAGE, "Could not write image data: %s.", strerror(-r));
         return 0;
 }
 
@@ -119,15 +119,15 @@ static int finish(Ctx *c, ImageUpload *u) {
 
         r = store_writer_flush(u->writer, md5, sha512);
         if (r < 0)
-                return ctx_error(c, r, RES_IMAGE, "Could not write image data: %s.", strerror(-r));
+                return ctx_error(c, -EIO, RES_IMAGE, "Could not write image data: %s.", strerror(-r));
         r = image_format_inspect_fd(store_writer_fd(u->writer), size, &insp);
         if (r < 0)
-                return ctx_error(c, r, RES_IMAGE, "Could not inspect the image data: %s.", strerror(-r));
+                return ctx_error(c, -EIO, RES_IMAGE, "Could not inspect the image data: %s.", strerror(-r));
         if (image_format_check_declared(u->disk_format, &insp, &msg) < 0)
                 return ctx_error(c, -EINVAL, RES_IMAGE, "%s", msg);
         r = store_writer_commit(u->writer);
         if (r < 0)
-                return ctx_error(c, r, RES_IMAGE, "Could not store the image data: %s.", strerror(-r));
+                return ctx_error(c, -EIO, RES_IMAGE, "Could not store the image data: %s.", strerror(-r));
         r = db_run(c->db,
                    "UPDATE images SET status = 'active', size = ?, virtual_size = ?, checksum = ?, os_hash_algo = 'sha512',"
                    " os_hash_value = ?, updated_at = ? WHERE id = ? AND status = 'saving'",
@@ -135,7 +135,7 @@ static int finish(Ctx *c, ImageUpload *u) {
         if (r <= 0) {
                 /* Deleted while we uploaded: the data belongs to nobody. */
                 (void) store_delete(u->id);
-                return r < 0 ? ctx_error(c, r, RES_IMAGE, "Database error while activating the image.")
+                return r < 0 ? ctx_error(c, -EIO, RES_IMAGE, "Database error while activating the image.")
                              : image_not_found(c, u->id);
         }
         log_full(LOG_LEVEL_INFO, "image", c->request_id, "image %s is active: %llu bytes, %s, md5 %s", u->id,

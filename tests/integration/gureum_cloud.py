@@ -70,6 +70,72 @@ class StateWatch:
         self.close()
 
 
+def wait_for(condition, timeout=30, what="a condition"):
+    """Polls condition() until it returns something true, and returns that;
+    fails after timeout seconds (generous: sanitizer builds on 2 cores are slow)."""
+    deadline = time.time() + timeout
+    while True:
+        got = condition()
+        if got:
+            return got
+        if time.time() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(0.02)
+
+
+class RawUpload:
+    """PUT /image/v2/images/ID/file over a plain socket, so that a test
+    decides when each part of the body goes: chunked when length is None,
+    else with that Content-Length.  send() writes part of the body;
+    response() ends it (the last chunk, if chunked) and returns the status
+    and body of the answer."""
+
+    def __init__(self, cloud, token, image_id, length=None):
+        self.sock = socket.create_connection(("127.0.0.1", cloud.port), timeout=120)
+        self.chunked = length is None
+        head = ("PUT /image/v2/images/%s/file HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Auth-Token: %s\r\n"
+                "Content-Type: application/octet-stream\r\n" % (image_id, token))
+        head += "Transfer-Encoding: chunked\r\n" if self.chunked else "Content-Length: %d\r\n" % length
+        self.sock.sendall((head + "\r\n").encode())
+
+    def send(self, data):
+        try:
+            if self.chunked:
+                self.sock.sendall(b"%x\r\n" % len(data) + data + b"\r\n")
+            else:
+                self.sock.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server answered early and closed; response() reads the answer
+
+    def response(self):
+        if self.chunked:
+            self.send(b"")
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            more = self.sock.recv(65536)
+            if not more:
+                raise AssertionError("connection closed without a response: %r" % buf)
+            buf += more
+        head, _, body = buf.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        length = 0
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            if name.strip().lower() == "content-length":
+                length = int(value)
+        while len(body) < length:
+            more = self.sock.recv(65536)
+            if not more:
+                break
+            body += more
+        self.close()
+        return status, body
+
+    def close(self):
+        self.sock.close()
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
