@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * gureumd: loads the config, brings the database schema up to date,
- * reconciles the catalog with the services it serves, and serves the API
- * until SIGTERM or SIGINT.  Token key rotations by `gureum token-key
+ * gureumd: loads the config, locks the state directory (one daemon per
+ * cloud), brings the database schema up to date, reconciles the catalog
+ * with the services it serves, and serves the API until SIGTERM or SIGINT.  Token key rotations by `gureum token-key
  * rotate` are picked up within seconds, or at once on SIGHUP.
  */
 #include "api/api.h"
 #include "db/db.h"
 #include "identity/identity.h"
 #include "image/image.h"
+#include "util/fileio.h"
 #include "util/log.h"
 
 #include <getopt.h>
@@ -92,6 +93,8 @@ int main(int argc, char **argv) {
                 {},
         };
         const char *state_dir = DEFAULT_STATE_DIR;
+        _cleanup_free_ char *lock_path = NULL;
+        pid_t holder = 0;
         Config cfg;
         Db *db = NULL;
         ApiServer *server = NULL;
@@ -138,6 +141,28 @@ int main(int argc, char **argv) {
                 return 1;
         }
         log_set_level(log_level_from_string(cfg.log_level));
+
+        /*
+         * One daemon per state directory: a second one would run its start-up
+         * recovery over the first one's uploads in flight and delete their
+         * data.  The lock lasts as long as this process (the fd stays open).
+         */
+        lock_path = xasprintf("%s/gureumd.lock", cfg.state_dir);
+        r = lock_file_take(lock_path, &holder);
+        if (r == -EBUSY) {
+                if (holder > 0)
+                        fprintf(stderr, "gureumd: the state directory %s is in use by another gureumd (pid %ld, %s)\n",
+                                cfg.state_dir, (long) holder, lock_path);
+                else
+                        fprintf(stderr, "gureumd: the state directory %s is in use by another gureumd (%s)\n",
+                                cfg.state_dir, lock_path);
+                goto out;
+        }
+        if (r < 0) {
+                fprintf(stderr, "gureumd: cannot lock the state directory %s (%s): %s\n", cfg.state_dir, lock_path,
+                        strerror(-r));
+                goto out;
+        }
 
         db_thread_setup(cfg.db_connection, cfg.state_dir);
         db = db_thread();

@@ -59,3 +59,37 @@ def test_missing_store_directory_is_a_server_error(fresh_cloud):
         os.rename(store + ".gone", store)
     assert r.status_code == 500, r.text
     assert status_of(cloud, token, img["id"]) == "queued"
+
+
+def test_second_daemon_on_the_same_state_dir_exits(cloud):
+    """A second gureumd on a state directory in use started silently (and
+    its start-up recovery deleted the first one's upload in flight).  Now it
+    exits non-zero, naming the directory and the pid that holds it, and the
+    first daemon's upload completes."""
+    from gureum_cloud import GUREUMD
+    import subprocess
+    token, _ = cloud.token()
+    img = create(cloud, token)
+    up = RawUpload(cloud, token, img["id"], length=2 * 65536)
+    try:
+        up.send(os.urandom(65536))
+        wait_for(lambda: cloud.store_files(img["id"]), what="the upload's temporary file")
+        second = subprocess.Popen([GUREUMD, "--state-dir", cloud.state], stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True)
+        try:
+            _, err = second.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            second.kill()
+            second.wait()
+            raise AssertionError("a second gureumd kept running on the same state directory")
+        assert second.returncode != 0
+        assert os.path.realpath(cloud.state) in err and "pid %d" % cloud.proc.pid in err, err
+        assert cloud.store_files(img["id"]), "the second daemon removed the upload in flight"
+        up.send(os.urandom(65536))
+        status, body = up.response()
+    finally:
+        up.close()
+    assert status == 204, body
+    assert status_of(cloud, token, img["id"]) == "active"
+    with open(os.path.join(cloud.state, "gureumd.lock")) as f:
+        assert f.read().strip() == str(cloud.proc.pid)
