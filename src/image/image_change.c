@@ -317,6 +317,9 @@ int image_patch(Ctx *c, const char *id, const json_t *ops, json_t **ret) {
         r = image_row_load(c, id, &updated);
         if (r < 0)
                 return r == -ENOENT ? image_not_found(c, id) : r;
+        /* An image with data that changes owner adds to the new owner's stored bytes. */
+        if (!streq_ptr(jx_string(row, "owner"), jx_string(updated, "owner")))
+                image_bytes_changed(jx_string(updated, "owner"));
         return image_render(c, updated, ret);
 }
 
