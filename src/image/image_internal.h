@@ -20,7 +20,18 @@
  */
 
 /* Limits from the config, set by image_setup. */
-extern int64_t image_quota_count, image_quota_bytes, image_tag_limit;
+extern int64_t image_quota_count, image_quota_bytes;
+extern int64_t image_property_quota, image_tag_quota, image_member_quota;
+
+/* Glance's lengths: property names, tags and member ids in characters, property values in bytes. */
+#define IMAGE_NAME_MAX 255
+#define IMAGE_VALUE_MAX 65535
+
+/*
+ * Whether s may be a tag or a member id: 1 to IMAGE_NAME_MAX characters of
+ * UTF-8, none of them a control character (C0, DEL or C1).  NULL is not.
+ */
+bool image_name_ok(const char *s);
 
 /* Columns of images, in the order of IMAGE_ROW_SPEC. */
 #define IMAGE_COLUMNS                                                                                      \

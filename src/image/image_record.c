@@ -7,14 +7,32 @@
 #include "image/image_store.h"
 #include "util/log.h"
 
-int64_t image_quota_count = 1000, image_quota_bytes = INT64_C(1) << 40, image_tag_limit = 128;
+int64_t image_quota_count = 1000, image_quota_bytes = INT64_C(1) << 40;
+int64_t image_property_quota = 128, image_tag_quota = 128, image_member_quota = 128;
 
 int image_setup(const Config *cfg) {
         _cleanup_free_ char *dir = config_state_path(cfg, "images");
         image_quota_count = cfg->image_quota_count;
         image_quota_bytes = cfg->image_quota_bytes;
-        image_tag_limit = cfg->image_tag_limit;
+        image_property_quota = cfg->image_property_quota;
+        image_tag_quota = cfg->image_tag_quota;
+        image_member_quota = cfg->image_member_quota;
         return store_setup(dir);
+}
+
+bool image_name_ok(const char *s) {
+        size_t chars = 0;
+
+        if (isempty(s) || !utf8_is_valid(s))
+                return false;
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+                /* C0 and DEL; C1 (U+0080 to U+009F) is 0xc2 0x80 to 0xc2 0x9f in UTF-8. */
+                if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+                        return false;
+                if ((*p & 0xc0) != 0x80)
+                        chars++;
+        }
+        return chars <= IMAGE_NAME_MAX;
 }
 
 static const char *const read_only_attrs[] = {

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # Limits of the image service that a tenant must not get around: the byte
-# quota with uploads in flight (F4).
+# quota with uploads in flight (F4); the number and length of properties,
+# tags and members (F6); tags and member ids that are empty or hold control
+# characters (F11).
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -12,12 +14,24 @@ from gureum_cloud import Cloud, RawUpload, wait_for
 
 MIB = 1 << 20
 QUOTA_BYTES = 3 * MIB
+SMALL_QUOTA = 8
 OCTET = {"Content-Type": "application/octet-stream"}
+PATCH = {"Content-Type": "application/openstack-images-v2.1-json-patch"}
 
 
 @pytest.fixture(scope="module")
 def limited():
     c = Cloud(extra_config="\n[image]\nquota_bytes = %d\n" % QUOTA_BYTES)
+    try:
+        yield c
+    finally:
+        c.close()
+
+
+@pytest.fixture
+def small_quotas():
+    c = Cloud(extra_config="\n[image]\nimage_property_quota = %d\nimage_tag_quota = %d\nimage_member_quota = %d\n"
+                           % (SMALL_QUOTA, SMALL_QUOTA, SMALL_QUOTA))
     try:
         yield c
     finally:
@@ -120,3 +134,130 @@ def test_byte_quota_is_exact(limited, name):
     assert cloud.image_api("DELETE", "/images/" + a, token).status_code == 204
     assert put(cloud, token, c, 2 * MIB, chunked=True) == 204
     assert stored_bytes(cloud, token, project) == QUOTA_BYTES
+
+
+def patch(cloud, token, image_id, ops):
+    return cloud.image_api("PATCH", "/images/" + image_id, token, json=ops, headers=PATCH)
+
+
+def test_property_quota_and_lengths(cloud, name):
+    """F6: 480 properties of 64 KB each were accepted on one image, a 31 MB
+    record served to every tenant listing community images.  Glance's
+    image_property_quota (128) holds on create and on patch (413); names are
+    at most 255 characters and values 65535 bytes (400)."""
+    _, _, token = cloud.make_user(name)
+    props = {"p%03d" % i: "v" for i in range(129)}
+    r = cloud.image_api("POST", "/images", token, json=props)
+    assert r.status_code == 413, r.text
+    assert "Attempted: 129, Maximum: 128" in r.json()["message"]
+    del props["p128"]
+    img = create(cloud, token, **props)
+    r = patch(cloud, token, img["id"], [{"op": "add", "path": "/one_more", "value": "x"}])
+    assert r.status_code == 413, r.text
+    # At the quota, changing and removing still work, and a removal makes room.
+    assert patch(cloud, token, img["id"], [{"op": "replace", "path": "/p000", "value": "y"}]).status_code == 200
+    r = patch(cloud, token, img["id"], [{"op": "remove", "path": "/p001"},
+                                        {"op": "add", "path": "/one_more", "value": "x"}])
+    assert r.status_code == 200, r.text
+    shown = cloud.image_api("GET", "/images/" + img["id"], token).json()
+    assert "p001" not in shown and shown["one_more"] == "x" and shown["p000"] == "y"
+    # Lengths: a name of 256 characters, a value of 65536 bytes (in 32768 two-byte characters too).
+    for body in ({"n" * 256: "v"}, {"ok": "v" * 65536}, {"ok": "\u00e9" * 32768}, {"": "v"}):
+        r = cloud.image_api("POST", "/images", token, json=body)
+        assert r.status_code == 400, (list(body)[0][:10], r.text)
+        r = patch(cloud, token, img["id"], [{"op": "replace", "path": "/p000", "value": "v"},
+                                            {"op": "add", "path": "/" + list(body)[0], "value": list(body.values())[0]}])
+        assert r.status_code == 400, r.text
+    # The limits themselves are accepted; lengths count characters, as Glance's do.
+    long_name = "\u00e9" * 255
+    img2 = create(cloud, token, **{long_name: "v" * 65535, "n" * 255: "w"})
+    assert img2[long_name] == "v" * 65535
+
+
+def test_tag_quota(cloud, name):
+    """F6: image_tag_quota (128) on create, on patch and on PUT .../tags (413)."""
+    _, _, token = cloud.make_user(name)
+    tags = ["t%03d" % i for i in range(129)]
+    r = cloud.image_api("POST", "/images", token, json={"tags": tags})
+    assert r.status_code == 413, r.text
+    img = create(cloud, token, tags=tags[:128])
+    assert len(img["tags"]) == 128
+    assert cloud.image_api("PUT", "/images/%s/tags/one-more" % img["id"], token).status_code == 413
+    # A tag the image has costs nothing at the quota; a set with duplicates counts each tag once.
+    assert cloud.image_api("PUT", "/images/%s/tags/t000" % img["id"], token).status_code == 204
+    assert patch(cloud, token, img["id"], [{"op": "replace", "path": "/tags", "value": tags}]).status_code == 413
+    r = patch(cloud, token, img["id"], [{"op": "replace", "path": "/tags", "value": tags[:128] + tags[:5]}])
+    assert r.status_code == 200 and len(r.json()["tags"]) == 128
+    assert len(cloud.image_api("GET", "/images/" + img["id"], token).json()["tags"]) == 128
+
+
+def test_member_quota_and_ids(cloud, name):
+    """F6: 200 members with made-up project ids were accepted.  Glance's
+    image_member_quota (128) holds (413); member ids are 1 to 255 characters
+    without control characters (400)."""
+    _, _, token = cloud.make_user(name)
+    img = create(cloud, token, visibility="shared")
+    path = "/images/%s/members" % img["id"]
+    for i in range(128):
+        r = cloud.image_api("POST", path, token, json={"member": "project-%03d" % i})
+        assert r.status_code == 200, r.text
+    r = cloud.image_api("POST", path, token, json={"member": "project-128"})
+    assert r.status_code == 413, r.text
+    assert len(cloud.image_api("GET", path, token).json()["members"]) == 128
+    other = create(cloud, token, visibility="shared")
+    path = "/images/%s/members" % other["id"]
+    for bad in ("", "a\u0001b", "tab\there", "new\nline", "del\u007f", "c1\u0085", "x" * 256):
+        r = cloud.image_api("POST", path, token, json={"member": bad})
+        assert r.status_code == 400, (bad, r.text)
+    assert cloud.image_api("GET", path, token).json()["members"] == []
+    assert cloud.image_api("POST", path, token, json={"member": "\u00e9" * 255}).status_code == 200
+
+
+def test_regression_empty_and_control_character_tags(cloud, name):
+    """F11: '%2500' as a tag created an empty tag (the double URL decoding is
+    another fix).  Tags that are empty or hold control characters are
+    refused (400) on create, on patch and on PUT .../tags/{tag}."""
+    _, _, token = cloud.make_user(name)
+    for bad in ("", "a\u0000b", "a\u0001b", "tab\there", "del\u007f", "c1\u0085", " \n"):
+        r = cloud.image_api("POST", "/images", token, json={"tags": [bad]})
+        assert r.status_code == 400, (bad, r.text)
+    img = create(cloud, token, tags=["ok"])
+    for bad in ("", "a\u0001b", "c1\u0085"):
+        r = patch(cloud, token, img["id"], [{"op": "replace", "path": "/tags", "value": ["fine", bad]}])
+        assert r.status_code == 400, (bad, r.text)
+    for bad in ("%01", "a%09b", "%7F", "%C2%85", "%0A"):
+        r = cloud.image_api("PUT", "/images/%s/tags/%s" % (img["id"], bad), token)
+        assert r.status_code == 400, (bad, r.text)
+    # Whatever '%2500' decodes to, it is never an empty tag.
+    r = cloud.image_api("PUT", "/images/%s/tags/%%2500" % img["id"], token)
+    assert r.status_code in (204, 400), r.text
+    tags = cloud.image_api("GET", "/images/" + img["id"], token).json()["tags"]
+    assert "" not in tags and all(t.isprintable() for t in tags), tags
+    assert cloud.image_api("PUT", "/images/%s/tags/%s" % (img["id"], "caf%C3%A9"), token).status_code == 204
+
+
+def test_quotas_hold_under_concurrent_requests(small_quotas, name):
+    """The count and the write are one transaction: twenty concurrent adds
+    of tags, members or properties leave exactly the quota (8 here, from
+    image_tag_quota, image_member_quota and image_property_quota)."""
+    cloud = small_quotas
+    _, _, token = cloud.make_user(name)
+    img = create(cloud, token, visibility="shared")["id"]
+
+    def tag(i):
+        return cloud.image_api("PUT", "/images/%s/tags/tag-%02d" % (img, i), token).status_code
+
+    def member(i):
+        return cloud.image_api("POST", "/images/%s/members" % img, token, json={"member": "m-%02d" % i}).status_code
+
+    def prop(i):
+        return patch(cloud, token, img, [{"op": "add", "path": "/prop_%02d" % i, "value": "v"}]).status_code
+
+    for fn, ok in ((tag, 204), (member, 200), (prop, 200)):
+        with ThreadPoolExecutor(10) as pool:
+            codes = list(pool.map(fn, range(20)))
+        assert sorted(codes) == sorted([ok] * SMALL_QUOTA + [413] * (20 - SMALL_QUOTA)), (fn.__name__, codes)
+    shown = cloud.image_api("GET", "/images/" + img, token).json()
+    assert len(shown["tags"]) == SMALL_QUOTA
+    assert len([k for k in shown if k.startswith("prop_")]) == SMALL_QUOTA
+    assert len(cloud.image_api("GET", "/images/%s/members" % img, token).json()["members"]) == SMALL_QUOTA
