@@ -150,12 +150,17 @@ class Cloud:
         self.url = "http://127.0.0.1:%d" % self.port
         self.identity = self.url + "/identity/v3"
         self.proc = None
-        subprocess.run([GUREUM, "init", "--state-dir", self.state, "--listen", "127.0.0.1:%d" % self.port,
-                        "--admin-password", password], check=True, stdout=subprocess.DEVNULL)
-        if extra_config:
-            with open(os.path.join(self.state, "gureum.conf"), "a") as f:
-                f.write(extra_config)
-        self.start()
+        self.log = None
+        try:
+            subprocess.run([GUREUM, "init", "--state-dir", self.state, "--listen", "127.0.0.1:%d" % self.port,
+                            "--admin-password", password], check=True, stdout=subprocess.DEVNULL)
+            if extra_config:
+                with open(os.path.join(self.state, "gureum.conf"), "a") as f:
+                    f.write(extra_config)
+            self.start()
+        except BaseException:
+            self.close()  # a cloud that never served leaves no state directory behind either
+            raise
 
     def start(self):
         self.log = open(os.path.join(self.state, "gureumd.log"), "ab")
