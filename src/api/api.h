@@ -47,7 +47,7 @@ typedef struct ApiReply {
         int status;              /* 0: the route's .ok */
         json_t *body;            /* owned; NULL for an empty body */
         char *content_type;      /* owned; NULL: application/json */
-        Buf headers;             /* "Name: value\n" lines, added verbatim */
+        Buf headers;             /* "Name: value\n" lines, added verbatim; sent with an error too */
         int file_fd;             /* owned when has_file: sent with sendfile, then closed */
         bool has_file;
         uint64_t file_offset;
@@ -109,7 +109,12 @@ const char *api_path(const ApiCall *call);                      /* the request p
 const char *api_base_url(void);
 const Config *api_config(void);
 
-/* Adds a response header. */
+/*
+ * Adds a response header.  It is sent whether the handler then succeeds or
+ * fails: a header that belongs to an error (Content-Range of a 416) is set
+ * before the failing return, one that belongs to success after the last
+ * possible failure.
+ */
 void api_reply_header(ApiReply *reply, const char *name, const char *value);
 
 /* The service registry (api_registry.c). */

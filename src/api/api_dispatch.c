@@ -334,8 +334,14 @@ static int run_pipeline(Ctx *c, ApiCall *call, const Buf *body, int refused, Api
         return call->route->handler(c, call, req, reply);
 }
 
-/* Turns a handler's result (r, reply) into the response; consumes reply. */
+/*
+ * Turns a handler's result (r, reply) into the response; consumes reply.
+ * The headers the handler set go out with an error too: some belong to
+ * the error (the Content-Range of a 416, which gives the data's size).
+ */
 static void render(Ctx *c, const ApiCall *call, int r, ApiReply *reply, ApiResponse *ret) {
+        ret->headers = reply->headers;
+        reply->headers = (Buf) {};
         if (r < 0) {
                 if (!c->error)
                         ctx_error(c, r, RES_NONE, "%s", api_error_lookup(r)->title);
@@ -350,8 +356,6 @@ static void render(Ctx *c, const ApiCall *call, int r, ApiReply *reply, ApiRespo
                                                                 : xstrdup("application/json");
                 } else if (reply->content_type)
                         ret->content_type = TAKE_PTR(reply->content_type);
-                ret->headers = reply->headers;
-                reply->headers = (Buf) {};
                 if (reply->has_file) {
                         ret->has_file = true;
                         ret->file_fd = reply->file_fd;

@@ -2,35 +2,81 @@
 /* The Range header parser of downloads (see api_range.h). */
 #include "api/api_range.h"
 
-int api_range_parse(const char *header, uint64_t size, uint64_t *ret_start, uint64_t *ret_len) {
-        const char *h = header;
-        int64_t a = -1, b = -1;
+#include <strings.h>
 
-        if (!startswith(h, "bytes="))
+static bool is_digit(char c) {
+        return c >= '0' && c <= '9';
+}
+
+static bool is_ows(char c) {
+        return c == ' ' || c == '\t';
+}
+
+/*
+ * Parses RFC 9110's 1*DIGIT at p into *ret, saturating at UINT64_MAX (a
+ * position that large is still a valid one, past any data).  Returns the
+ * end, or NULL if p does not start with a digit.
+ */
+static const char *parse_pos(const char *p, uint64_t *ret) {
+        uint64_t v = 0;
+
+        if (!is_digit(*p))
+                return NULL;
+        for (; is_digit(*p); p++) {
+                unsigned d = (unsigned) (*p - '0');
+                v = v > (UINT64_MAX - d) / 10 ? UINT64_MAX : v * 10 + d;
+        }
+        *ret = v;
+        return p;
+}
+
+int api_range_parse(const char *header, uint64_t size, uint64_t *ret_start, uint64_t *ret_len) {
+        const char *p = header, *q;
+        uint64_t first = 0, last = UINT64_MAX;
+        bool has_first, has_last;
+
+        /* range-unit "=" range-set; range units compare case-insensitively. */
+        if (strncasecmp(p, "bytes=", strlen("bytes=")) != 0)
                 return -EINVAL;
-        h += strlen("bytes=");
-        if (strchr(h, ','))
-                return -EINVAL; /* multipart ranges: serve the whole image instead */
-        const char *dash = strchr(h, '-');
-        if (!dash)
+        p += strlen("bytes=");
+        if (strchr(p, ','))
+                return -EINVAL; /* several ranges: serve the whole image instead, as Glance does */
+        while (is_ows(*p))
+                p++;
+        q = parse_pos(p, &first);
+        has_first = q != NULL;
+        if (has_first)
+                p = q;
+        if (*p++ != '-')
                 return -EINVAL;
-        _cleanup_free_ char *first = xstrndup(h, (size_t) (dash - h));
-        if (*first && parse_int64(first, 0, INT64_MAX, &a) < 0)
+        q = parse_pos(p, &last);
+        has_last = q != NULL;
+        if (has_last)
+                p = q;
+        while (is_ows(*p))
+                p++;
+        if (*p != '\0' || (!has_first && !has_last))
                 return -EINVAL;
-        if (dash[1] && parse_int64(dash + 1, 0, INT64_MAX, &b) < 0)
-                return -EINVAL;
-        if (a < 0 && b < 0)
-                return -EINVAL;
-        if (a < 0) { /* the last b bytes */
-                if (b == 0 || size == 0)
+
+        if (!has_first) {
+                /* suffix-range: the last N bytes; "-0" names none. */
+                if (last == 0)
                         return -ERANGE;
-                a = (uint64_t) b > size ? 0 : (int64_t) (size - (uint64_t) b);
-                b = (int64_t) size - 1;
-        } else if (b < 0 || (uint64_t) b >= size)
-                b = (int64_t) size - 1;
-        if ((uint64_t) a >= size || b < a)
+                /* Empty data has no bytes to send in a 206: serve it whole (RFC 9110 lets a server ignore Range). */
+                if (size == 0)
+                        return -EINVAL;
+                *ret_start = last >= size ? 0 : size - last;
+                *ret_len = size - *ret_start;
+                return 0;
+        }
+        /* A last-pos before the first-pos makes the range invalid, not unsatisfiable (RFC 9110 14.1.1): ignore it. */
+        if (has_last && last < first)
+                return -EINVAL;
+        if (first >= size)
                 return -ERANGE;
-        *ret_start = (uint64_t) a;
-        *ret_len = (uint64_t) (b - a + 1);
+        if (last >= size)
+                last = size - 1;
+        *ret_start = first;
+        *ret_len = last - first + 1;
         return 0;
 }

@@ -19,7 +19,7 @@ typedef struct ConfigKey {
         size_t offset;       /* into Config */
         const char *def;     /* default, as written in the file */
         int64_t min, max;    /* for CONFIG_INT */
-        const char *help;    /* one or two sentences, written above the key */
+        const char *help;    /* one or two sentences, written above the key; NULL: an old name, not written */
 } ConfigKey;
 
 #define KEY(s, k, t, field, d, lo, hi, h) \
@@ -60,8 +60,15 @@ static const ConfigKey keys[] = {
             "Images a project may own."),
         KEY("image", "quota_bytes", CONFIG_INT, image_quota_bytes, "1099511627776", 0, INT64_MAX,
             "Bytes of image data a project may store (1099511627776 = 1 TiB)."),
-        KEY("image", "tag_limit", CONFIG_INT, image_tag_limit, "128", 1, 100000,
-            "Tags one image may carry."),
+        KEY("image", "image_property_quota", CONFIG_INT, image_property_quota, "128", 0, 100000,
+            "Properties (attributes of the client's choosing, such as os_distro) one image may carry;\n"
+            "more get 413.  Names are at most 255 characters, values at most 65535 bytes."),
+        KEY("image", "image_tag_quota", CONFIG_INT, image_tag_quota, "128", 0, 100000,
+            "Tags one image may carry; more get 413.  Tags are at most 255 characters."),
+        KEY("image", "image_member_quota", CONFIG_INT, image_member_quota, "128", 0, 100000,
+            "Projects one shared image may be offered to (members); more get 413."),
+        /* The name image_tag_quota had before it took Glance's; read, never written. */
+        KEY("image", "tag_limit", CONFIG_INT, image_tag_quota, "128", 0, 100000, NULL),
 };
 
 static void *field_ptr(Config *cfg, const ConfigKey *k) {
@@ -195,6 +202,8 @@ int config_write(const Config *cfg, const char *path) {
                      "# The daemon reads this file at start.\n");
         for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
                 const ConfigKey *k = &keys[i];
+                if (!k->help)
+                        continue;
                 if (!streq(section, k->section)) {
                         buf_printf(&b, "\n[%s]\n", k->section);
                         section = k->section;

@@ -30,7 +30,9 @@ typedef struct Config {
         /* [image] */
         int64_t image_quota_count;       /* images per project */
         int64_t image_quota_bytes;       /* bytes of image data per project */
-        int64_t image_tag_limit;         /* tags per image */
+        int64_t image_property_quota;    /* properties per image */
+        int64_t image_tag_quota;         /* tags per image */
+        int64_t image_member_quota;      /* members per image */
 } Config;
 
 /* Fills cfg with the defaults.  cfg owns its strings; config_done frees them. */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * gureumd: loads the config, brings the database schema up to date, sets
- * up and recovers every module of the table in modules.c, starts the task
+ * gureumd: loads the config, locks the state directory (one daemon per
+ * cloud), brings the database schema up to date, sets up and recovers
+ * every module of the table in modules.c, starts the task
  * workers and the API, and then ticks the modules until SIGTERM or SIGINT
  * (SIGHUP makes each module re-read what an operator changes on disk).
  * Stopping is the start in reverse.
@@ -9,6 +10,7 @@
 #include "api/api.h"
 #include "daemon/daemon.h"
 #include "db/db.h"
+#include "util/fileio.h"
 #include "util/log.h"
 
 #include <getopt.h>
@@ -153,7 +155,8 @@ int main(int argc, char **argv) {
         };
         const char *state_dir = DEFAULT_STATE_DIR;
         _cleanup_free_ const TaskDef **tasks = NULL;
-        _cleanup_free_ char *node = NULL;
+        _cleanup_free_ char *node = NULL, *lock_path = NULL;
+        pid_t holder = 0;
         TaskPool *pool = NULL;
         ApiServer *server = NULL;
         size_t started = 0;
@@ -202,6 +205,28 @@ int main(int argc, char **argv) {
                 return 1;
         }
         log_set_level(log_level_from_string(cfg.log_level));
+
+        /*
+         * One daemon per state directory: a second one would run its start-up
+         * recovery over the first one's work in flight (uploads, task
+         * leases).  The lock lasts as long as this process (the fd stays open).
+         */
+        lock_path = xasprintf("%s/gureumd.lock", cfg.state_dir);
+        r = lock_file_take(lock_path, &holder);
+        if (r == -EBUSY) {
+                if (holder > 0)
+                        fprintf(stderr, "gureumd: the state directory %s is in use by another gureumd (pid %ld, %s)\n",
+                                cfg.state_dir, (long) holder, lock_path);
+                else
+                        fprintf(stderr, "gureumd: the state directory %s is in use by another gureumd (%s)\n",
+                                cfg.state_dir, lock_path);
+                goto out;
+        }
+        if (r < 0) {
+                fprintf(stderr, "gureumd: cannot lock the state directory %s (%s): %s\n", cfg.state_dir, lock_path,
+                        strerror(-r));
+                goto out;
+        }
 
         db_thread_setup(cfg.db_connection, cfg.state_dir);
         db = db_thread();

@@ -8,12 +8,13 @@
 #include "image/image_store.h"
 #include "util/log.h"
 
+/* A failed database call: a key conflict is the client's (409), anything else the server's (500). */
 static int db_fail(Ctx *c, int r, const char *what) {
         if (c->error)
                 return r;
         if (r == -EEXIST)
                 return ctx_error(c, r, RES_IMAGE, "Conflict while %s.", what);
-        return ctx_error(c, r, RES_IMAGE, "Database error while %s.", what);
+        return ctx_error(c, -EIO, RES_IMAGE, "Database error while %s.", what);
 }
 
 /* Runs fn in a transaction; a failure to begin or commit gets a message here. */
@@ -34,22 +35,79 @@ static int count_owned(Ctx *c, const char *owner, int64_t *ret_count) {
         return r < 0 ? db_fail(c, r, "counting images") : 0;
 }
 
+/* The number of characters of UTF-8 text s. */
+static size_t utf8_chars(const char *s) {
+        size_t n = 0;
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+                n += (*p & 0xc0) != 0x80;
+        return n;
+}
+
+/* Glance's ImageTagLimitExceeded (413). */
+static int tag_quota_exceeded(Ctx *c, int64_t attempted) {
+        return ctx_error(c, -EDQUOT, RES_IMAGE,
+                         "The limit has been exceeded on the number of allowed image tags. Attempted: %lld, Maximum: %lld.",
+                         (long long) attempted, (long long) image_tag_quota);
+}
+
+static int invalid_tag(Ctx *c) {
+        return ctx_error(c, -EINVAL, RES_IMAGE, "Invalid tag: a tag is 1 to %d characters long, with no control characters.",
+                         IMAGE_NAME_MAX);
+}
+
+/* Replaces the tags of image id with the strings in tags, a set: duplicates count once. */
 static int set_tags(Ctx *c, const char *id, const json_t *tags) {
+        int64_t n = 0;
         size_t i;
         json_t *t;
-        int r = db_run(c->db, "DELETE FROM image_tags WHERE image_id = ?", "s", id);
+        int r;
+
+        json_array_foreach(tags, i, t)
+                if (!image_name_ok(json_string_value(t)))
+                        return invalid_tag(c);
+        r = db_run(c->db, "DELETE FROM image_tags WHERE image_id = ?", "s", id);
         if (r < 0)
                 return db_fail(c, r, "replacing tags");
-        if ((int64_t) json_array_size(tags) > image_tag_limit)
-                return ctx_error(c, -EDQUOT, RES_IMAGE, "Maximum number of tags (%lld) exceeded.",
-                                 (long long) image_tag_limit);
         json_array_foreach(tags, i, t) {
                 r = db_run(c->db, "INSERT INTO image_tags (image_id, value) VALUES (?, ?) ON CONFLICT DO NOTHING", "ss",
                            id, json_string_value(t));
                 if (r < 0)
                         return db_fail(c, r, "storing tags");
+                /* r is 1 for a new tag, 0 for a duplicate; stop at the first one past the quota. */
+                n += r;
+                if (n > image_tag_quota)
+                        return tag_quota_exceeded(c, n);
         }
         return 0;
+}
+
+/* Glance's lengths for a property: a name of 1 to 255 characters, a string value of at most 65535 bytes. */
+static int check_property(Ctx *c, const char *name, const json_t *v) {
+        size_t n = utf8_chars(name);
+        if (n == 0 || n > IMAGE_NAME_MAX)
+                return ctx_error(c, -EINVAL, RES_IMAGE, "Invalid property name: a name is 1 to %d characters long.",
+                                 IMAGE_NAME_MAX);
+        if (!json_is_string(v) || json_string_length(v) > IMAGE_VALUE_MAX)
+                return ctx_error(c, -EINVAL, RES_IMAGE,
+                                 "Invalid value for property '%s': a string of at most %d bytes is expected.", name,
+                                 IMAGE_VALUE_MAX);
+        return 0;
+}
+
+/* Glance's ImagePropertyLimitExceeded (413). */
+static int property_quota_exceeded(Ctx *c, int64_t attempted) {
+        return ctx_error(c, -EDQUOT, RES_IMAGE,
+                         "The limit has been exceeded on the number of allowed image properties. Attempted: %lld, Maximum: %lld.",
+                         (long long) attempted, (long long) image_property_quota);
+}
+
+/* The properties image id has now, against the quota. */
+static int check_property_quota(Ctx *c, const char *id) {
+        int64_t n = 0;
+        int r = db_query_int(c->db, &n, "SELECT COUNT(*) FROM image_properties WHERE image_id = ?", "s", id);
+        if (r < 0)
+                return db_fail(c, r, "counting properties");
+        return n > image_property_quota ? property_quota_exceeded(c, n) : 0;
 }
 
 static int set_property(Ctx *c, const char *id, const char *name, const char *value) {
@@ -69,11 +127,15 @@ static int create_locked(Ctx *c, void *userdata) {
         CreateArgs *a = userdata;
         const json_t *req = a->req, *v;
         const char *key, *owner = c->auth.project_id;
-        int64_t now = now_usec(), count = 0;
+        int64_t now = now_usec(), count = 0, properties = 0;
         int r;
 
         if (jx_string(req, "owner"))
                 owner = jx_string(req, "owner");
+        json_object_foreach((json_t *) req, key, v)
+                properties += !image_attr_is_column(key);
+        if (properties > image_property_quota)
+                return property_quota_exceeded(c, properties);
         r = count_owned(c, owner, &count);
         if (r < 0)
                 return r;
@@ -102,6 +164,9 @@ static int create_locked(Ctx *c, void *userdata) {
         json_object_foreach((json_t *) req, key, v) {
                 if (image_attr_is_column(key))
                         continue;
+                r = check_property(c, key, v);
+                if (r < 0)
+                        return r;
                 r = set_property(c, a->id, key, json_string_value(v));
                 if (r < 0)
                         return r;
@@ -207,6 +272,7 @@ typedef struct PatchArgs {
         const char *id;
         const json_t *row;
         const json_t *ops;
+        bool added_property;     /* an operation added a property the image did not have */
 } PatchArgs;
 
 static int patch_column(Ctx *c, const PatchArgs *a, const char *op, const char *attr, const json_t *v) {
@@ -223,8 +289,8 @@ static int patch_column(Ctx *c, const PatchArgs *a, const char *op, const char *
                 size_t i;
                 json_t *t;
                 json_array_foreach(v, i, t)
-                        if (!json_is_string(t) || strlen(json_string_value(t)) > 255)
-                                return ctx_error(c, -EINVAL, RES_IMAGE, "Invalid tag: tags are strings of at most 255 characters.");
+                        if (!json_is_string(t))
+                                return ctx_error(c, -EINVAL, RES_IMAGE, "Invalid value for 'tags': an array of strings is expected.");
                 return set_tags(c, a->id, v);
         }
         if (streq(attr, "id"))
@@ -237,7 +303,7 @@ static int patch_column(Ctx *c, const PatchArgs *a, const char *op, const char *
                                      : "string";
         if (!value_is(v, type))
                 return ctx_error(c, -EINVAL, RES_IMAGE, "Invalid value for attribute '%s'.", attr);
-        if (streq(attr, "name") && json_is_string(v) && strlen(json_string_value(v)) > 255)
+        if (streq(attr, "name") && json_is_string(v) && utf8_chars(json_string_value(v)) > IMAGE_NAME_MAX)
                 return ctx_error(c, -EINVAL, RES_IMAGE, "Invalid value for attribute 'name': at most 255 characters.");
         if (streq(attr, "visibility")) {
                 if (!in_list(json_string_value(v), visibilities))
@@ -262,7 +328,7 @@ static int patch_column(Ctx *c, const PatchArgs *a, const char *op, const char *
         return r < 0 ? db_fail(c, r, "updating an image") : 0;
 }
 
-static int patch_property(Ctx *c, const PatchArgs *a, const char *op, const char *attr, const json_t *v) {
+static int patch_property(Ctx *c, PatchArgs *a, const char *op, const char *attr, const json_t *v) {
         _cleanup_stmt_ DbStmt *s = NULL;
         int r = db_query(c->db, &s, "SELECT 1 FROM image_properties WHERE image_id = ? AND name = ?", "ss", a->id, attr);
         bool exists = r >= 0 && db_step(s) > 0;
@@ -275,10 +341,10 @@ static int patch_property(Ctx *c, const PatchArgs *a, const char *op, const char
                 r = db_run(c->db, "DELETE FROM image_properties WHERE image_id = ? AND name = ?", "ss", a->id, attr);
                 return r < 0 ? db_fail(c, r, "removing a property") : 0;
         }
-        if (!json_is_string(v) || strlen(json_string_value(v)) > 65535)
-                return ctx_error(c, -EINVAL, RES_IMAGE, "Invalid value for property '%s': a string is expected.", attr);
-        if (strlen(attr) == 0 || strlen(attr) > 255)
-                return ctx_error(c, -EINVAL, RES_IMAGE, "Invalid property name.");
+        r = check_property(c, attr, v);
+        if (r < 0)
+                return r;
+        a->added_property = a->added_property || !exists;
         return set_property(c, a->id, attr, json_string_value(v));
 }
 
@@ -300,6 +366,17 @@ static int patch_locked(Ctx *c, void *userdata) {
                 if (r < 0)
                         return r;
         }
+        /*
+         * As Glance: a patch that adds a property must leave the image within
+         * the quota; one that only changes or removes them may not have to
+         * (the quota may have been lowered).  In the patch's transaction, so
+         * concurrent patches cannot pass it together.
+         */
+        if (a->added_property) {
+                int r = check_property_quota(c, a->id);
+                if (r < 0)
+                        return r;
+        }
         int r = db_run(c->db, "UPDATE images SET updated_at = ? WHERE id = ?", "is", now_usec(), a->id);
         return r < 0 ? db_fail(c, r, "updating an image") : 0;
 }
@@ -316,6 +393,9 @@ int image_patch(Ctx *c, const char *id, const json_t *ops, json_t **ret) {
         r = image_row_load(c, id, &updated);
         if (r < 0)
                 return r == -ENOENT ? image_not_found(c, id) : r;
+        /* An image with data that changes owner adds to the new owner's stored bytes. */
+        if (!streq_ptr(jx_string(row, "owner"), jx_string(updated, "owner")))
+                image_bytes_changed(jx_string(updated, "owner"));
         return image_render(c, updated, ret);
 }
 
@@ -363,20 +443,23 @@ typedef struct TagAdd {
         const char *tag;
 } TagAdd;
 
-/* Counting, inserting and touching updated_at are one change: a concurrent add can not pass the limit. */
+/* Inserting, counting and touching updated_at are one change: a concurrent add can not pass the quota. */
 static int tag_add(Ctx *c, void *userdata) {
         const TagAdd *a = userdata;
-        int64_t tags;
-        int r = db_query_int(c->db, &tags, "SELECT COUNT(*) FROM image_tags WHERE image_id = ?", "s", a->id);
+        int64_t tags = 0;
+        int r = db_run(c->db, "INSERT INTO image_tags (image_id, value) VALUES (?, ?) ON CONFLICT DO NOTHING", "ss",
+                       a->id, a->tag);
         if (r < 0)
-                return db_fail(c, r, "counting tags");
-        if (tags >= image_tag_limit)
-                return ctx_error(c, -EDQUOT, RES_IMAGE, "Maximum number of tags (%lld) exceeded.",
-                                 (long long) image_tag_limit);
-        r = db_run(c->db, "INSERT INTO image_tags (image_id, value) VALUES (?, ?) ON CONFLICT DO NOTHING", "ss", a->id,
-                   a->tag);
-        if (r >= 0)
-                r = db_run(c->db, "UPDATE images SET updated_at = ? WHERE id = ?", "is", now_usec(), a->id);
+                return db_fail(c, r, "adding a tag");
+        /* A tag the image has already costs nothing, even at the quota. */
+        if (r > 0) {
+                r = db_query_int(c->db, &tags, "SELECT COUNT(*) FROM image_tags WHERE image_id = ?", "s", a->id);
+                if (r < 0)
+                        return db_fail(c, r, "counting tags");
+                if (tags > image_tag_quota)
+                        return tag_quota_exceeded(c, tags);
+        }
+        r = db_run(c->db, "UPDATE images SET updated_at = ? WHERE id = ?", "is", now_usec(), a->id);
         return r < 0 ? db_fail(c, r, "adding a tag") : 0;
 }
 
@@ -385,8 +468,8 @@ int image_tag(Ctx *c, const char *id, const char *tag, bool add) {
         int r = image_row_for_change(c, id, &row);
         if (r < 0)
                 return r;
-        if (strlen(tag) > 255)
-                return ctx_error(c, -EINVAL, RES_IMAGE, "Tags are at most 255 characters long.");
+        if (!image_name_ok(tag))
+                return invalid_tag(c);
         if (!add) {
                 r = db_run(c->db, "DELETE FROM image_tags WHERE image_id = ? AND value = ?", "ss", id, tag);
                 if (r == 0)

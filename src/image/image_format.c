@@ -26,6 +26,14 @@
 #define KIB UINT64_C(1024)
 #define MIB (KIB * KIB)
 
+/*
+ * The largest virtual size accepted: qemu opens no disk larger than this
+ * (BDRV_MAX_LENGTH, INT64_MAX rounded down to 1 GiB), and it fits in the
+ * int64 that the database and Glance's API hold sizes in.  A header that
+ * says more (0xFFFFFFFFFFFFFFFF became virtual_size -1) is malformed.
+ */
+#define VIRTUAL_SIZE_MAX (UINT64_C(0x7fffffffffffffff) & ~((UINT64_C(1) << 30) - 1))
+
 static const char *const image_format_table[_IMAGE_FORMAT_MAX] = {
         [IMAGE_FORMAT_RAW] = "raw",
         [IMAGE_FORMAT_QCOW2] = "qcow2",
@@ -923,6 +931,10 @@ static int inspect(Reader *r, ImageInspection *ret) {
         }
         if (k < 0)
                 return k;
+        /* For every format at once: each reads its size from a header field of 64 bits. */
+        if (insp.virtual_size > VIRTUAL_SIZE_MAX)
+                set_unsafe(&insp, "The %s header states a virtual size of %" PRIu64 " bytes, which is too large.",
+                           image_format_to_string(insp.format), insp.virtual_size);
 
         if (insp.safe)
                 insp.reason[0] = '\0';

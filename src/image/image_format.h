@@ -34,7 +34,7 @@ const char *image_format_to_string(ImageFormat f);
 /* The result of an inspection. */
 typedef struct ImageInspection {
         ImageFormat format;        /* what the bytes are */
-        uint64_t virtual_size;     /* guest-visible size in bytes (raw/iso: the file size) */
+        uint64_t virtual_size;     /* guest-visible size in bytes (raw/iso: the file size); if safe, < 2^63 */
         bool safe;                 /* false: references other files, or malformed */
         char reason[160];          /* a sentence saying why not safe, else "" */
 } ImageInspection;

@@ -10,8 +10,28 @@
 #include "db/db.h"
 #include "util/buf.h"
 
+/*
+ * Failures of the store and of the database are the server's, whatever
+ * their errno: an ENOENT, EACCES, EEXIST or EINVAL from the file system,
+ * or SQLite's EBUSY, must never reach the client as 404, 403, 409 or 400.
+ * So they are recorded as -EIO (500), with the errno's text in the
+ * message, which only the log shows.  Only a key conflict reported by the
+ * database (-EEXIST) may stay a conflict.
+ */
+
 /* Limits from the config, set by image_setup. */
-extern int64_t image_quota_count, image_quota_bytes, image_tag_limit;
+extern int64_t image_quota_count, image_quota_bytes;
+extern int64_t image_property_quota, image_tag_quota, image_member_quota;
+
+/* Glance's lengths: property names, tags and member ids in characters, property values in bytes. */
+#define IMAGE_NAME_MAX 255
+#define IMAGE_VALUE_MAX 65535
+
+/*
+ * Whether s may be a tag or a member id: 1 to IMAGE_NAME_MAX characters of
+ * UTF-8, none of them a control character (C0, DEL or C1).  NULL is not.
+ */
+bool image_name_ok(const char *s);
 
 /* Columns of images, in the order of IMAGE_ROW_SPEC. */
 #define IMAGE_COLUMNS                                                                                      \
@@ -34,6 +54,34 @@ int image_row_visible(Ctx *c, const char *id, json_t **ret);
 int image_row_for_change(Ctx *c, const char *id, json_t **ret);
 /* The API shape of row: properties and tags loaded, links added. */
 int image_render(Ctx *c, const json_t *row, json_t **ret);
+
+/*
+ * The bytes an upload holds against its project's byte quota, shared with
+ * the project's other uploads in flight (image_quota.c).  Thread-safe
+ * across uploads; one upload's ImageBytes is used by one thread at a time.
+ */
+typedef struct ImageBytes ImageBytes;
+
+/* Opens the reservation of an upload of an image owned by project, holding nothing yet. */
+ImageBytes *image_bytes_open(const char *project);
+/*
+ * Makes the upload hold total bytes (no-op if it holds that many).  Fails
+ * with -EDQUOT, and a message, when the project's stored bytes plus every
+ * reservation of its uploads would pass image_quota_bytes; -EIO if the
+ * stored bytes cannot be read.
+ */
+int image_bytes_reserve(Ctx *c, ImageBytes *b, int64_t total);
+/* Gives the reservation back and frees b (the upload failed).  NULL-safe; returns NULL. */
+ImageBytes *image_bytes_close(ImageBytes *b);
+/*
+ * For an upload that succeeded: runs store(c, userdata), the write that
+ * makes its bytes count in the images table, with the quota lock held,
+ * then gives the reservation back and frees b, whatever store returns.
+ * Returns store's result.
+ */
+int image_bytes_settle(Ctx *c, ImageBytes *b, int (*store)(Ctx *c, void *userdata), void *userdata);
+/* The stored bytes of project may have grown (an image changed owner); NULL-safe. */
+void image_bytes_changed(const char *project);
 
 /* Attributes only the service sets: writing one is 403 as in Glance. */
 bool image_attr_read_only(const char *name);

@@ -25,30 +25,54 @@ static int member_load(Ctx *c, const char *id, const char *member, json_t **ret)
         if (r >= 0)
                 r = db_step(s);
         if (r < 0)
-                return ctx_error(c, r, RES_MEMBER, "Database error while reading image members.");
+                return ctx_error(c, -EIO, RES_MEMBER, "Database error while reading image members.");
         if (r == 0)
                 return ctx_error(c, -ENOENT, RES_MEMBER, "Member %s not found for image %s.", member, id);
         *ret = member_render(db_row_json(s, MEMBER_SPEC));
         return 0;
 }
 
+typedef struct MemberAdd {
+        const char *id;
+        const char *member;
+} MemberAdd;
+
+/* Inserting and counting are one change: concurrent adds cannot pass the quota together. */
+static int member_add_locked(Ctx *c, void *userdata) {
+        const MemberAdd *a = userdata;
+        int64_t now = now_usec(), members = 0;
+        int r = db_run(c->db, "INSERT INTO image_members (image_id, member_id, status, created_at, updated_at)"
+                              " VALUES (?, ?, 'pending', ?, ?)", "ssii", a->id, a->member, now, now);
+        if (r == -EEXIST)
+                return ctx_error(c, -EEXIST, RES_MEMBER, "Member %s already exists for image %s.", a->member, a->id);
+        if (r >= 0)
+                r = db_query_int(c->db, &members, "SELECT COUNT(*) FROM image_members WHERE image_id = ?", "s", a->id);
+        if (r < 0)
+                return ctx_error(c, -EIO, RES_MEMBER, "Database error while adding a member.");
+        /* Glance's ImageMemberLimitExceeded (413). */
+        if (members > image_member_quota)
+                return ctx_error(c, -EDQUOT, RES_MEMBER,
+                                 "The limit has been exceeded on the number of allowed image members for this image. Attempted: %lld, Maximum: %lld.",
+                                 (long long) members, (long long) image_member_quota);
+        return 0;
+}
+
 int image_member_add(Ctx *c, const char *id, const char *member, json_t **ret) {
         _cleanup_json_ json_t *row = NULL;
-        int64_t now = now_usec();
         int r = image_row_for_change(c, id, &row);
         if (r < 0)
                 return r;
         if (!streq(jx_string(row, "visibility"), "shared"))
                 return ctx_error(c, -EACCES, RES_MEMBER,
                                  "Only shared images have members: image %s is %s.", id, jx_string(row, "visibility"));
-        if (strlen(member) == 0 || strlen(member) > 255)
-                return ctx_error(c, -EINVAL, RES_MEMBER, "Invalid member id.");
-        r = db_run(c->db, "INSERT INTO image_members (image_id, member_id, status, created_at, updated_at)"
-                          " VALUES (?, ?, 'pending', ?, ?)", "ssii", id, member, now, now);
-        if (r == -EEXIST)
-                return ctx_error(c, -EEXIST, RES_MEMBER, "Member %s already exists for image %s.", member, id);
+        /* Glance checks nothing here; an empty id or one with control characters is garbage in every list. */
+        if (!image_name_ok(member))
+                return ctx_error(c, -EINVAL, RES_MEMBER,
+                                 "Invalid member id: a member id is 1 to %d characters long, with no control characters.",
+                                 IMAGE_NAME_MAX);
+        r = db_transaction(c, member_add_locked, &(MemberAdd) { .id = id, .member = member });
         if (r < 0)
-                return ctx_error(c, r, RES_MEMBER, "Database error while adding a member.");
+                return c->error ? r : ctx_error(c, -EIO, RES_MEMBER, "Database error while adding a member.");
         log_full(LOG_LEVEL_INFO, "image", c->request_id, "shared image %s with %s", id, member);
         return member_load(c, id, member, ret);
 }
@@ -72,7 +96,7 @@ int image_member_list(Ctx *c, const char *id, json_t **ret) {
                 json_array_append_new(out, member_render(db_row_json(s, MEMBER_SPEC)));
         if (r < 0) {
                 json_decref(out);
-                return ctx_error(c, r, RES_MEMBER, "Database error while listing members.");
+                return ctx_error(c, -EIO, RES_MEMBER, "Database error while listing members.");
         }
         *ret = out;
         return 0;
@@ -102,7 +126,7 @@ int image_member_update(Ctx *c, const char *id, const char *member, const char *
         r = db_run(c->db, "UPDATE image_members SET status = ?, updated_at = ? WHERE image_id = ? AND member_id = ?",
                    "siss", status, now_usec(), id, member);
         if (r < 0)
-                return ctx_error(c, r, RES_MEMBER, "Database error while updating a member.");
+                return ctx_error(c, -EIO, RES_MEMBER, "Database error while updating a member.");
         return member_load(c, id, member, ret);
 }
 
@@ -115,5 +139,5 @@ int image_member_delete(Ctx *c, const char *id, const char *member) {
         if (r < 0)
                 return r;
         r = db_run(c->db, "DELETE FROM image_members WHERE image_id = ? AND member_id = ?", "ss", id, member);
-        return r < 0 ? ctx_error(c, r, RES_MEMBER, "Database error while removing a member.") : 0;
+        return r < 0 ? ctx_error(c, -EIO, RES_MEMBER, "Database error while removing a member.") : 0;
 }

@@ -7,14 +7,32 @@
 #include "image/image_store.h"
 #include "util/log.h"
 
-int64_t image_quota_count = 1000, image_quota_bytes = INT64_C(1) << 40, image_tag_limit = 128;
+int64_t image_quota_count = 1000, image_quota_bytes = INT64_C(1) << 40;
+int64_t image_property_quota = 128, image_tag_quota = 128, image_member_quota = 128;
 
 int image_setup(const Config *cfg) {
         _cleanup_free_ char *dir = config_state_path(cfg, "images");
         image_quota_count = cfg->image_quota_count;
         image_quota_bytes = cfg->image_quota_bytes;
-        image_tag_limit = cfg->image_tag_limit;
+        image_property_quota = cfg->image_property_quota;
+        image_tag_quota = cfg->image_tag_quota;
+        image_member_quota = cfg->image_member_quota;
         return store_setup(dir);
+}
+
+bool image_name_ok(const char *s) {
+        size_t chars = 0;
+
+        if (isempty(s) || !utf8_is_valid(s))
+                return false;
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+                /* C0 and DEL; C1 (U+0080 to U+009F) is 0xc2 0x80 to 0xc2 0x9f in UTF-8. */
+                if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+                        return false;
+                if ((*p & 0xc0) != 0x80)
+                        chars++;
+        }
+        return chars <= IMAGE_NAME_MAX;
 }
 
 static const char *const read_only_attrs[] = {
@@ -48,7 +66,7 @@ int image_row_load(Ctx *c, const char *id, json_t **ret) {
         if (r >= 0)
                 r = db_step(s);
         if (r < 0)
-                return ctx_error(c, r, RES_IMAGE, "Database error while reading image %s.", id);
+                return ctx_error(c, -EIO, RES_IMAGE, "Database error while reading image %s.", id);
         if (r == 0)
                 return -ENOENT;
         *ret = db_row_json(s, IMAGE_ROW_SPEC);
@@ -120,7 +138,7 @@ int image_render(Ctx *c, const json_t *row, json_t **ret) {
         if (r < 0) {
                 json_decref(o);
                 json_decref(tag_list);
-                return ctx_error(c, r, RES_IMAGE, "Database error while reading image %s.", id);
+                return ctx_error(c, -EIO, RES_IMAGE, "Database error while reading image %s.", id);
         }
         json_object_set_new(o, "tags", tag_list);
         json_object_set_new(o, "created_at",
@@ -350,7 +368,7 @@ int image_list(Ctx *c, const ImageListQuery *q, json_t **ret, bool *ret_more) {
                 r = ctx_error(c, -EINVAL, RES_IMAGE, "Invalid marker: image %s could not be found.", q->marker);
         if (r < 0) {
                 json_decref(out);
-                return c->error ? r : ctx_error(c, r, RES_IMAGE, "Database error while listing images.");
+                return c->error ? r : ctx_error(c, -EIO, RES_IMAGE, "Database error while listing images.");
         }
         *ret = out;
         *ret_more = more;
@@ -367,14 +385,17 @@ static bool row_has_data(const char *id, void *userdata) {
 }
 
 int image_recover(Ctx *c) {
-        int r = db_run(c->db, "UPDATE images SET status = 'queued', updated_at = ? WHERE status = 'saving'", "i",
-                       now_usec());
+        /* Files first, then rows: an image reads queued only once its upload's data is gone (issue 8). */
+        int r = store_sweep(row_has_data, c);
+        if (r < 0)
+                return r;
+        if (r > 0)
+                log_warning("image", "removed %d stray file(s) from the image store", r);
+        r = db_run(c->db, "UPDATE images SET status = 'queued', updated_at = ? WHERE status = 'saving'", "i",
+                   now_usec());
         if (r < 0)
                 return r;
         if (r > 0)
                 log_warning("image", "%d interrupted upload(s) set back to queued", r);
-        r = store_sweep(row_has_data, c);
-        if (r > 0)
-                log_warning("image", "removed %d stray file(s) from the image store", r);
-        return r < 0 ? r : 0;
+        return 0;
 }

@@ -18,7 +18,7 @@
 struct ImageUpload {
         char *id;
         char *disk_format;
-        int64_t quota_left;      /* bytes this upload may still write */
+        ImageBytes *bytes;       /* reserved against the owner's byte quota, ahead of each write */
         StoreWriter *writer;
 };
 
@@ -26,6 +26,7 @@ static ImageUpload *upload_free(ImageUpload *u) {
         if (!u)
                 return NULL;
         store_writer_free(u->writer);
+        image_bytes_close(u->bytes);
         free(u->id);
         free(u->disk_format);
         free(u);
@@ -38,15 +39,22 @@ static void requeue(Ctx *c, const char *id) {
                       "is", now_usec(), id);
 }
 
-static int bytes_used(Ctx *c, const char *owner, int64_t *ret) {
-        int r = db_query_int(c->db, ret, "SELECT COALESCE(SUM(size), 0) FROM images WHERE owner = ? AND size IS NOT NULL",
-                             "s", owner);
-        return r < 0 ? ctx_error(c, r, RES_IMAGE, "Database error while checking the image quota.") : 0;
+/*
+ * Ends an upload that failed or was abandoned, and frees u.  The cleanup
+ * comes first (the digest threads stop, the temporary file goes, the
+ * reserved bytes are given back) and the image reads queued only after it:
+ * whoever sees queued must find no data of this upload left (issue 8).
+ */
+static void upload_undo(Ctx *c, ImageUpload *u) {
+        _cleanup_free_ char *id = TAKE_PTR(u->id);
+
+        upload_free(u);
+        requeue(c, id);
 }
 
 int image_upload_begin(Ctx *c, const char *id, int64_t content_length, ImageUpload **ret) {
         _cleanup_json_ json_t *row = NULL;
-        int64_t used = 0;
+        ImageBytes *bytes = NULL;
         int r = image_row_for_change(c, id, &row);
         if (r < 0)
                 return r;
@@ -57,31 +65,29 @@ int image_upload_begin(Ctx *c, const char *id, int64_t content_length, ImageUplo
         if (!jx_string(row, "disk_format") || !jx_string(row, "container_format"))
                 return ctx_error(c, -EINVAL, RES_IMAGE,
                                  "Properties disk_format, container_format must be set prior to saving data.");
-        r = bytes_used(c, jx_string(row, "owner"), &used);
-        if (r < 0)
+        /* A declared length is reserved whole now: an upload that cannot fit is refused before any byte. */
+        bytes = image_bytes_open(jx_string(row, "owner"));
+        if (content_length > 0 && (r = image_bytes_reserve(c, bytes, content_length)) < 0) {
+                image_bytes_close(bytes);
                 return r;
-        int64_t left = image_quota_bytes - used;
-        if (content_length >= 0 && content_length > left)
-                return ctx_error(c, -EDQUOT, RES_IMAGE,
-                                 "Denying attempt to upload image: %lld bytes exceed the quota left (%lld bytes).",
-                                 (long long) content_length, (long long) (left > 0 ? left : 0));
+        }
         /* Claim the image; a concurrent upload loses here. */
         r = db_run(c->db, "UPDATE images SET status = 'saving', updated_at = ? WHERE id = ? AND status = 'queued'", "is",
                    now_usec(), id);
-        if (r == 0)
-                return ctx_error(c, -EEXIST, RES_IMAGE, "Image %s is already being uploaded.", id);
-        if (r < 0)
-                return ctx_error(c, r, RES_IMAGE, "Database error while starting the upload.");
+        if (r <= 0) {
+                image_bytes_close(bytes);
+                return r == 0 ? ctx_error(c, -EEXIST, RES_IMAGE, "Image %s is already being uploaded.", id)
+                              : ctx_error(c, -EIO, RES_IMAGE, "Database error while starting the upload.");
+        }
 
         ImageUpload *u = xcalloc(1, sizeof(*u));
         u->id = xstrdup(id);
         u->disk_format = xstrdup(jx_string(row, "disk_format"));
-        u->quota_left = left;
+        u->bytes = bytes;
         r = store_writer_new(id, &u->writer);
         if (r < 0) {
-                requeue(c, id);
-                upload_free(u);
-                return ctx_error(c, r, RES_IMAGE, "Could not create the image data file: %s.", strerror(-r));
+                upload_undo(c, u);
+                return ctx_error(c, -EIO, RES_IMAGE, "Could not create the image data file: %s.", strerror(-r));
         }
         log_full(LOG_LEVEL_INFO, "image", c->request_id, "upload of image %s started", id);
         *ret = u;
@@ -89,15 +95,33 @@ int image_upload_begin(Ctx *c, const char *id, int64_t content_length, ImageUplo
 }
 
 int image_upload_write(Ctx *c, ImageUpload *u, const void *data, size_t n) {
-        if ((int64_t) (store_writer_size(u->writer) + n) > u->quota_left)
-                return ctx_error(c, -EDQUOT, RES_IMAGE, "Denying attempt to upload image because it exceeds the quota.");
-        int r = store_writer_write(u->writer, data, n);
+        /* Reserve first, shared with the owner's other uploads: no byte is written past the quota. */
+        int r = image_bytes_reserve(c, u->bytes, (int64_t) (store_writer_size(u->writer) + n));
         if (r < 0)
-                return ctx_error(c, r, RES_IMAGE, "Could not write image data: %s.", strerror(-r));
+                return r;
+        r = store_writer_write(u->writer, data, n);
+        if (r < 0)
+                return ctx_error(c, -EIO, RES_IMAGE, "Could not write image data: %s.", strerror(-r));
         return 0;
 }
 
-/* Inspects, commits and activates; on failure the caller requeues and frees. */
+/* What the image becomes when its upload is complete. */
+typedef struct Activation {
+        const ImageUpload *u;
+        uint64_t size, virtual_size;
+        const char *md5, *sha512;
+} Activation;
+
+/* The row goes active with the upload's size, so its bytes count in the owner's stored bytes from now on. */
+static int activate(Ctx *c, void *userdata) {
+        const Activation *a = userdata;
+        return db_run(c->db,
+                      "UPDATE images SET status = 'active', size = ?, virtual_size = ?, checksum = ?, os_hash_algo = 'sha512',"
+                      " os_hash_value = ?, updated_at = ? WHERE id = ? AND status = 'saving'",
+                      "iissis", (int64_t) a->size, (int64_t) a->virtual_size, a->md5, a->sha512, now_usec(), a->u->id);
+}
+
+/* Inspects, commits and activates; on failure the caller undoes the upload (upload_undo). */
 static int finish(Ctx *c, ImageUpload *u) {
         char md5[33], sha512[129];
         ImageInspection insp;
@@ -107,23 +131,21 @@ static int finish(Ctx *c, ImageUpload *u) {
 
         r = store_writer_flush(u->writer, md5, sha512);
         if (r < 0)
-                return ctx_error(c, r, RES_IMAGE, "Could not write image data: %s.", strerror(-r));
+                return ctx_error(c, -EIO, RES_IMAGE, "Could not write image data: %s.", strerror(-r));
         r = image_format_inspect_fd(store_writer_fd(u->writer), size, &insp);
         if (r < 0)
-                return ctx_error(c, r, RES_IMAGE, "Could not inspect the image data: %s.", strerror(-r));
+                return ctx_error(c, -EIO, RES_IMAGE, "Could not inspect the image data: %s.", strerror(-r));
         if (image_format_check_declared(u->disk_format, &insp, &msg) < 0)
                 return ctx_error(c, -EINVAL, RES_IMAGE, "%s", msg);
         r = store_writer_commit(u->writer);
         if (r < 0)
-                return ctx_error(c, r, RES_IMAGE, "Could not store the image data: %s.", strerror(-r));
-        r = db_run(c->db,
-                   "UPDATE images SET status = 'active', size = ?, virtual_size = ?, checksum = ?, os_hash_algo = 'sha512',"
-                   " os_hash_value = ?, updated_at = ? WHERE id = ? AND status = 'saving'",
-                   "iissis", (int64_t) size, (int64_t) insp.virtual_size, md5, sha512, now_usec(), u->id);
+                return ctx_error(c, -EIO, RES_IMAGE, "Could not store the image data: %s.", strerror(-r));
+        Activation a = { .u = u, .size = size, .virtual_size = insp.virtual_size, .md5 = md5, .sha512 = sha512 };
+        r = image_bytes_settle(c, TAKE_PTR(u->bytes), activate, &a);
         if (r <= 0) {
                 /* Deleted while we uploaded: the data belongs to nobody. */
                 (void) store_delete(u->id);
-                return r < 0 ? ctx_error(c, r, RES_IMAGE, "Database error while activating the image.")
+                return r < 0 ? ctx_error(c, -EIO, RES_IMAGE, "Database error while activating the image.")
                              : image_not_found(c, u->id);
         }
         log_full(LOG_LEVEL_INFO, "image", c->request_id, "image %s is active: %llu bytes, %s, md5 %s", u->id,
@@ -136,9 +158,9 @@ int image_upload_finish(Ctx *c, ImageUpload *u) {
         if (r < 0) {
                 log_full(LOG_LEVEL_WARNING, "image", c->request_id, "upload of image %s refused: %s", u->id,
                          c->error_message ? c->error_message : "error");
-                requeue(c, u->id);
-        }
-        upload_free(u);
+                upload_undo(c, u);
+        } else
+                upload_free(u);
         return r;
 }
 
@@ -146,8 +168,7 @@ void image_upload_abort(Ctx *c, ImageUpload *u) {
         if (!u)
                 return;
         log_full(LOG_LEVEL_WARNING, "image", c->request_id, "upload of image %s did not complete", u->id);
-        requeue(c, u->id);
-        upload_free(u);
+        upload_undo(c, u);
 }
 
 int image_open_data(Ctx *c, const char *id, int *ret_fd, uint64_t *ret_size, json_t **ret_image) {

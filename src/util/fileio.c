@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Whole-file reads and atomic writes (see fileio.h). */
+/* Whole-file reads, atomic writes and lock files (see fileio.h). */
 #include "util/fileio.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 int read_file(const char *path, size_t max, char **ret, size_t *ret_len) {
@@ -81,4 +82,35 @@ int mkdir_p(const char *path, mode_t mode) {
         if (mkdir(p, mode) < 0 && errno != EEXIST)
                 return -errno;
         return 0;
+}
+
+int lock_file_take(const char *path, pid_t *ret_holder) {
+        _cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+        char pid[24];
+        ssize_t n;
+        int len;
+
+        if (fd < 0)
+                return -errno;
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                int r = errno == EWOULDBLOCK ? -EBUSY : -errno;
+                int64_t holder = 0;
+
+                if (r == -EBUSY && ret_holder) {
+                        n = pread(fd, pid, sizeof(pid) - 1, 0);
+                        pid[n > 0 ? n : 0] = '\0';
+                        pid[strcspn(pid, "\n")] = '\0';
+                        if (parse_int64(pid, 1, INT32_MAX, &holder) < 0)
+                                holder = 0;
+                        *ret_holder = (pid_t) holder;
+                }
+                return r;
+        }
+        len = snprintf(pid, sizeof(pid), "%ld\n", (long) getpid());
+        if (ftruncate(fd, 0) < 0)
+                return -errno;
+        n = pwrite(fd, pid, (size_t) len, 0);
+        if (n != len)
+                return n < 0 ? -errno : -EIO;
+        return TAKE_FD(fd);
 }

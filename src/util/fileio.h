@@ -2,6 +2,7 @@
 /*
  * Whole-file helpers.  Writes are atomic: a temporary file in the same
  * directory, fsync, rename, so a crash leaves the old or the new contents.
+ * And a lock file, for what one process at a time may own.
  */
 #pragma once
 
@@ -14,3 +15,11 @@ int read_file(const char *path, size_t max, char **ret, size_t *ret_len);
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 /* mkdir -p with the given mode for created directories. */
 int mkdir_p(const char *path, mode_t mode);
+/*
+ * Takes an exclusive flock() on path (created with mode 0640 if missing)
+ * without waiting, and writes the caller's pid into it.  Returns the fd
+ * (O_CLOEXEC): the lock lasts until it is closed or the process ends.
+ * -EBUSY if another process holds the lock; *ret_holder then gets the pid
+ * written in the file, or 0 if it has none yet.  ret_holder may be NULL.
+ */
+int lock_file_take(const char *path, pid_t *ret_holder);

@@ -3,14 +3,16 @@
  * libFuzzer harness over what the image service does with untrusted
  * request input.  The first byte picks what the rest of the input is:
  *
- *   low 4 bits (mod 6)  0 a create body, 1 a JSON-patch body, 2 a member
+ *   low 4 bits (mod 7)  0 a create body, 1 a JSON-patch body, 2 a member
  *                       create body, 3 a member update body: each parsed
  *                       and validated against its schema as the dispatch
  *                       pipeline does, then, when valid, given to the real
  *                       service function on a real SQLite database;
  *                       4 a Range header (8 bytes of size, then the header);
  *                       5 a list query ("sort_key=K&sort_dir=D&sort=S"),
- *                       for image_list_sort and then image_list.
+ *                       for image_list_sort and then image_list;
+ *                       6 a tag as PUT/DELETE .../tags/{tag} get it, added
+ *                       to the fixed image and removed again.
  *   bit 7 clear         the caller is an admin of the project owning the
  *                       fixed image; set, a plain member of that project
  *                       (bit 6 clear) or of the project it is shared with
@@ -21,7 +23,9 @@
  * transaction that is rolled back, so inputs stay independent.  Aborts when
  * a result breaks a contract: a server error (5xx) for client input, a
  * change that does not read back as requested, an error body that cannot
- * be rendered, a transaction left open.  Run by tests/fuzz/run; seeds live
+ * be rendered, a transaction left open, a tag or member id that is empty
+ * or holds control characters, or more tags, properties or members than
+ * the quotas (Glance's 128 each) let through.  Run by tests/fuzz/run; seeds live
  * in tests/fuzz/corpus/fuzz-image-api/.
  */
 #include "api/api_error.h"
@@ -48,6 +52,7 @@ typedef enum Target {
         TARGET_MEMBER_UPDATE,
         TARGET_RANGE,
         TARGET_SORT,
+        TARGET_TAG,
         _TARGET_MAX,
 } Target;
 
@@ -65,6 +70,19 @@ static const char *const schema_names[] = {
         [TARGET_MEMBER_CREATE] = "image-member-create.json",
         [TARGET_MEMBER_UPDATE] = "image-member-update.json",
 };
+
+/* The attributes of a rendered image that are not properties. */
+static bool is_image_attribute(const char *key) {
+        static const char *const attributes[] = {
+                "id", "name", "owner", "status", "visibility", "protected", "os_hidden", "disk_format",
+                "container_format", "size", "virtual_size", "checksum", "os_hash_algo", "os_hash_value", "min_ram",
+                "min_disk", "created_at", "updated_at", "tags", "self", "file", "schema",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(attributes); i++)
+                if (streq(key, attributes[i]))
+                        return true;
+        return false;
+}
 
 /* Borrowed from api_schema_get's cache. */
 static const json_t *schemas[ELEMENTSOF(schema_names)];
@@ -245,6 +263,43 @@ static void check_call(const char *what, Ctx *c, int r, json_t *result, bool has
                 broken("%s returned a result that cannot be serialised", what);
 }
 
+/*
+ * What a stored tag or member id must be (F6, F11), checked independently
+ * of the service's own test: 1 to 255 characters, none of them a control
+ * character (C0, DEL, C1).
+ */
+static bool name_acceptable(const char *s) {
+        size_t chars = 0;
+
+        if (isempty(s))
+                return false;
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+                if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+                        return false;
+                chars += (*p & 0xc0) != 0x80;
+        }
+        return chars <= 255;
+}
+
+/* The image's tags are acceptable names, and its tags and properties within the quotas. */
+static void check_limits(const char *what, const json_t *image) {
+        const json_t *tags = json_object_get(image, "tags"), *v;
+        size_t i, properties = 0;
+        const char *key;
+
+        json_array_foreach(tags, i, v)
+                if (!name_acceptable(json_string_value(v)))
+                        broken("%s: the image got the tag \"%s\", which is empty or holds control characters", what,
+                               json_string_value(v));
+        if (json_array_size(tags) > 128)
+                broken("%s: the image has %zu tags, past the quota of 128", what, json_array_size(tags));
+        /* Every attribute not in the image schema's own list is a property. */
+        json_object_foreach((json_t *) image, key, v)
+                properties += !is_image_attribute(key);
+        if (properties > 128)
+                broken("%s: the image has %zu properties, past the quota of 128", what, properties);
+}
+
 static void check_tags(const char *what, const json_t *image, const json_t *want) {
         const json_t *tags = json_object_get(image, "tags");
         size_t i, j, distinct = 0;
@@ -300,6 +355,7 @@ static void fuzz_create(Ctx *c, const json_t *body) {
                         json_object_set_new(want, "visibility", json_string("shared"));
                 json_object_set_new(want, "status", json_string("queued"));
                 check_attrs("image_create", image, want, removed);
+                check_limits("image_create", image);
         }
         check_call("image_create", c, r, image, true);
 }
@@ -356,6 +412,7 @@ static void fuzz_patch(Ctx *c, const json_t *ops) {
                 _cleanup_json_ json_t *want = json_object(), *removed = json_object();
                 patch_expect(ops, want, removed);
                 check_attrs("image_patch", image, want, removed);
+                check_limits("image_patch", image);
         }
         check_call("image_patch", c, r, image, true);
 }
@@ -386,8 +443,12 @@ static void fuzz_member_create(Ctx *c, const json_t *body) {
         json_t *m = NULL, *list = NULL;
         int r = image_member_add(c, IMAGE_ID, member, &m);
 
-        if (r >= 0)
+        if (r >= 0) {
                 check_member("image_member_add", m, member, "pending");
+                if (!name_acceptable(member))
+                        broken("image_member_add accepted the member id \"%s\", which is empty or holds control characters",
+                               member);
+        }
         check_call("image_member_add", c, r, m, true);
         if (r < 0)
                 return;
@@ -532,6 +593,40 @@ static void fuzz_sort(Ctx *c, const uint8_t *data, size_t size) {
         image_list_query_done(&q);
 }
 
+/* Input: the tag, as url_decode_params leaves it (up to the first NUL). */
+static void fuzz_tag(Ctx *c, const uint8_t *data, size_t size) {
+        _cleanup_free_ char *tag = xstrndup((const char *) data, size);
+        json_t *image = NULL;
+        bool found = false;
+        size_t i;
+        json_t *t;
+        int r;
+
+        /* The pipeline answers 400 for path parameters that are not UTF-8 before any handler runs. */
+        if (!utf8_is_valid(tag))
+                return;
+        r = image_tag(c, IMAGE_ID, tag, true);
+        if (r >= 0 && !name_acceptable(tag))
+                broken("image_tag accepted the tag \"%s\", which is empty or holds control characters", tag);
+        check_call("image_tag add", c, r, NULL, false);
+        if (r < 0)
+                return;
+        r = image_get(c, IMAGE_ID, &image);
+        if (r < 0)
+                broken("image_get of the fixed image failed after a tag was added: %s",
+                       c->error_message ? c->error_message : strerror(-r));
+        json_array_foreach(json_object_get(image, "tags"), i, t)
+                found = found || streq(json_string_value(t), tag);
+        if (!found)
+                broken("image_tag added \"%s\", but the image does not have it", tag);
+        check_limits("image_tag", image);
+        check_call("image_get", c, r, image, true);
+        r = image_tag(c, IMAGE_ID, tag, false);
+        if (r < 0)
+                broken("image_tag could not remove the tag \"%s\" it had just added: %s", tag,
+                       c->error_message ? c->error_message : strerror(-r));
+}
+
 static int64_t count_rows(const char *sql) {
         _cleanup_stmt_ DbStmt *s = NULL;
         int r = db_query(db, &s, sql, "");
@@ -576,7 +671,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 fuzz_range(data, size);
                 return 0;
         }
-        if (target != TARGET_SORT) {
+        if (target != TARGET_SORT && target != TARGET_TAG) {
                 /* What the dispatch pipeline does to a body before the handler (parse_body). */
                 body = jx_parse((const char *) data, size, &err);
                 if (!body) {
@@ -610,6 +705,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 break;
         case TARGET_SORT:
                 fuzz_sort(&c, data, size);
+                break;
+        case TARGET_TAG:
+                fuzz_tag(&c, data, size);
                 break;
         default:
                 abort();

@@ -44,6 +44,9 @@ static void check_inspection(const ImageInspection *insp, size_t size) {
                 broken("safe and reason disagree", insp);
         if ((insp->format == IMAGE_FORMAT_RAW || insp->format == IMAGE_FORMAT_ISO) && insp->virtual_size != size)
                 broken("raw or iso virtual size is not the file size", insp);
+        /* The database and the API hold it as int64 (F8: -1 from a VHD saying 0xFFFFFFFFFFFFFFFF). */
+        if (insp->safe && insp->virtual_size > INT64_MAX)
+                broken("a safe image's virtual size does not fit in int64", insp);
 }
 
 /* What the bytes must be for check_declared to accept them as disk_format. */

@@ -3,11 +3,14 @@
 # A real gureum cloud for tests: `gureum init` in a temporary state
 # directory (prefix gureum-test-) on a free loopback port, gureumd started
 # in the background, stopped by PID and removed on close.
+import ctypes
+import ctypes.util
 import json
 import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import tempfile
 import time
@@ -18,6 +21,119 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("GUREUM_BUILD", os.path.join(ROOT, "build"))
 GUREUM = os.path.join(BUILD, "gureum")
 GUREUMD = os.path.join(BUILD, "gureumd")
+
+
+class StateWatch:
+    """Records, in the order they happen, writes to the cloud's database
+    files and removals from its image store (inotify keeps one ordered
+    queue for all the watches of an instance).  events() returns what
+    happened since the watch began as ("db", name) and ("removed", name)
+    pairs; tests use it to check in which order the daemon did things."""
+
+    IN_MODIFY, IN_DELETE, IN_NONBLOCK, IN_CLOEXEC = 0x2, 0x200, 0o4000, 0o2000000
+
+    def __init__(self, state):
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        self.fd = libc.inotify_init1(self.IN_NONBLOCK | self.IN_CLOEXEC)
+        if self.fd < 0:
+            raise OSError(ctypes.get_errno(), "inotify_init1")
+        self.wd_state = libc.inotify_add_watch(self.fd, state.encode(), self.IN_MODIFY)
+        self.wd_images = libc.inotify_add_watch(self.fd, os.path.join(state, "images").encode(), self.IN_DELETE)
+        if self.wd_state < 0 or self.wd_images < 0:
+            os.close(self.fd)
+            raise OSError(ctypes.get_errno(), "inotify_add_watch")
+        self.seen = []
+
+    def events(self):
+        while True:
+            try:
+                buf = os.read(self.fd, 65536)
+            except BlockingIOError:
+                return list(self.seen)
+            at = 0
+            while at < len(buf):
+                wd, mask, _, n = struct.unpack_from("iIII", buf, at)
+                name = buf[at + 16:at + 16 + n].rstrip(b"\0").decode()
+                at += 16 + n
+                if wd == self.wd_state and mask & self.IN_MODIFY and name.startswith("gureum.db"):
+                    self.seen.append(("db", name))
+                elif wd == self.wd_images and mask & self.IN_DELETE:
+                    self.seen.append(("removed", name))
+
+    def close(self):
+        os.close(self.fd)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def wait_for(condition, timeout=30, what="a condition"):
+    """Polls condition() until it returns something true, and returns that;
+    fails after timeout seconds (generous: sanitizer builds on 2 cores are slow)."""
+    deadline = time.time() + timeout
+    while True:
+        got = condition()
+        if got:
+            return got
+        if time.time() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(0.02)
+
+
+class RawUpload:
+    """PUT /image/v2/images/ID/file over a plain socket, so that a test
+    decides when each part of the body goes: chunked when length is None,
+    else with that Content-Length.  send() writes part of the body;
+    response() ends it (the last chunk, if chunked) and returns the status
+    and body of the answer."""
+
+    def __init__(self, cloud, token, image_id, length=None):
+        self.sock = socket.create_connection(("127.0.0.1", cloud.port), timeout=120)
+        self.chunked = length is None
+        head = ("PUT /image/v2/images/%s/file HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Auth-Token: %s\r\n"
+                "Content-Type: application/octet-stream\r\n" % (image_id, token))
+        head += "Transfer-Encoding: chunked\r\n" if self.chunked else "Content-Length: %d\r\n" % length
+        self.sock.sendall((head + "\r\n").encode())
+
+    def send(self, data):
+        try:
+            if self.chunked:
+                self.sock.sendall(b"%x\r\n" % len(data) + data + b"\r\n")
+            else:
+                self.sock.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server answered early and closed; response() reads the answer
+
+    def response(self):
+        if self.chunked:
+            self.send(b"")
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            more = self.sock.recv(65536)
+            if not more:
+                raise AssertionError("connection closed without a response: %r" % buf)
+            buf += more
+        head, _, body = buf.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        length = 0
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            if name.strip().lower() == "content-length":
+                length = int(value)
+        while len(body) < length:
+            more = self.sock.recv(65536)
+            if not more:
+                break
+            body += more
+        self.close()
+        return status, body
+
+    def close(self):
+        self.sock.close()
 
 
 def free_port():
@@ -34,12 +150,17 @@ class Cloud:
         self.url = "http://127.0.0.1:%d" % self.port
         self.identity = self.url + "/identity/v3"
         self.proc = None
-        subprocess.run([GUREUM, "init", "--state-dir", self.state, "--listen", "127.0.0.1:%d" % self.port,
-                        "--admin-password", password], check=True, stdout=subprocess.DEVNULL)
-        if extra_config:
-            with open(os.path.join(self.state, "gureum.conf"), "a") as f:
-                f.write(extra_config)
-        self.start()
+        self.log = None
+        try:
+            subprocess.run([GUREUM, "init", "--state-dir", self.state, "--listen", "127.0.0.1:%d" % self.port,
+                            "--admin-password", password], check=True, stdout=subprocess.DEVNULL)
+            if extra_config:
+                with open(os.path.join(self.state, "gureum.conf"), "a") as f:
+                    f.write(extra_config)
+            self.start()
+        except BaseException:
+            self.close()  # a cloud that never served leaves no state directory behind either
+            raise
 
     def start(self):
         self.log = open(os.path.join(self.state, "gureumd.log"), "ab")
@@ -130,10 +251,19 @@ class Cloud:
         token, _ = self.token(name, "pw-" + name, project["name"])
         return user, project, token
 
-    def store_files(self):
-        """The files in the image store, temporary ones included."""
+    def store_files(self, image_id=None):
+        """The files in the image store, temporary ones included; with
+        image_id, only that image's (its data and its uploads' temporary
+        files), so a test is not disturbed by what other tests left."""
         d = os.path.join(self.state, "images")
-        return sorted(os.listdir(d)) if os.path.isdir(d) else []
+        files = sorted(os.listdir(d)) if os.path.isdir(d) else []
+        if image_id is not None:
+            files = [f for f in files if f == image_id or f.startswith(".tmp-%s-" % image_id)]
+        return files
+
+    def watch(self):
+        """An inotify watch (StateWatch) on the database files and the image store."""
+        return StateWatch(self.state)
 
     def openstack(self, *args, env=None, check=True):
         """Runs Debian's openstack CLI; returns parsed JSON when -f json is given."""

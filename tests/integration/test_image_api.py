@@ -97,7 +97,6 @@ def test_range_download(cloud):
 
 def test_backing_file_is_refused(cloud, tmp_path):
     token, _ = cloud.token()
-    before = cloud.store_files()
     base, top = tmp_path / "base.raw", tmp_path / "top.qcow2"
     qemu_img("create", "-f", "raw", str(base), "1M")
     qemu_img("create", "-f", "qcow2", "-b", "/etc/passwd", "-F", "raw", str(top))
@@ -105,7 +104,7 @@ def test_backing_file_is_refused(cloud, tmp_path):
     r = upload(cloud, token, img["id"], top.read_bytes())
     assert r.status_code == 400 and "backing" in r.json()["message"]
     assert cloud.image_api("GET", "/images/" + img["id"], token).json()["status"] == "queued"
-    assert cloud.store_files() == before
+    assert cloud.store_files(img["id"]) == []
 
 
 def test_external_data_file_is_refused(cloud, tmp_path):
@@ -119,16 +118,16 @@ def test_external_data_file_is_refused(cloud, tmp_path):
 
 def test_format_mismatch_is_refused(cloud, tmp_path):
     token, _ = cloud.token()
-    before = cloud.store_files()
     img = create(cloud, token, disk_format="qcow2")
     assert upload(cloud, token, img["id"], os.urandom(4096)).status_code == 400
+    assert cloud.store_files(img["id"]) == []
     # A qcow2 dressed up as raw is refused too (it would be booted as raw bytes).
     q = tmp_path / "x.qcow2"
     qemu_img("create", "-f", "qcow2", str(q), "1M")
     img = create(cloud, token, disk_format="raw")
     r = upload(cloud, token, img["id"], q.read_bytes())
     assert r.status_code == 400
-    assert cloud.store_files() == before
+    assert cloud.store_files(img["id"]) == []
     # The refused image can take the right data afterwards.
     assert upload(cloud, token, img["id"], os.urandom(1000)).status_code == 204
 
@@ -164,13 +163,45 @@ def wait_status(cloud, token, image_id, status, timeout=10):
 
 def test_truncated_upload_leaves_nothing(cloud):
     token, _ = cloud.token()
-    before = cloud.store_files()
     img = create(cloud, token)
     s = send_partial_upload(cloud, token, img["id"], 1_000_000, 10_000)
     wait_status(cloud, token, img["id"], "saving")
     s.close()
     wait_status(cloud, token, img["id"], "queued")
-    assert cloud.store_files() == before
+    assert cloud.store_files(img["id"]) == []
+
+
+def assert_cleaned_up_before_queued(events, image_id):
+    """events (StateWatch) show the upload's temporary file removed, and a
+    database write (the row going back to queued) after that."""
+    removed = [i for i, (kind, f) in enumerate(events) if kind == "removed" and f.startswith(".tmp-%s-" % image_id)]
+    writes = [i for i, (kind, _) in enumerate(events) if kind == "db"]
+    assert removed, "the temporary file was not removed: %s" % events
+    assert writes and writes[-1] > removed[0], "the image was queued before its data was removed: %s" % events
+
+
+def test_regression_issue_8_cleanup_before_queued(cloud):
+    """An aborted upload put its image back to queued, and only then stopped
+    its digest threads and removed its temporary file; under the sanitizer
+    build the window was wide enough for test_truncated_upload_leaves_nothing
+    to see queued and the file (issue 8).  The order is checked with inotify,
+    so the test does not depend on timing: the file goes, then the row
+    changes.  The same for an upload refused when it ends."""
+    token, _ = cloud.token()
+    img = create(cloud, token)
+    s = send_partial_upload(cloud, token, img["id"], 1_000_000, 300_000)
+    wait_status(cloud, token, img["id"], "saving")
+    with cloud.watch() as w:
+        s.close()
+        wait_status(cloud, token, img["id"], "queued")
+        assert cloud.store_files(img["id"]) == []
+        assert_cleaned_up_before_queued(w.events(), img["id"])
+    img = create(cloud, token, disk_format="qcow2")
+    with cloud.watch() as w:
+        assert upload(cloud, token, img["id"], os.urandom(300_000)).status_code == 400
+        assert cloud.image_api("GET", "/images/" + img["id"], token).json()["status"] == "queued"
+        assert cloud.store_files(img["id"]) == []
+        assert_cleaned_up_before_queued(w.events(), img["id"])
 
 
 def test_crash_mid_upload_recovers(fresh_cloud):

@@ -42,6 +42,11 @@ static void test_defaults(void **state) {
         assert_int_equal(c.password_hash_opslimit, 2);
         assert_int_equal(c.password_hash_memlimit, 65536);
         assert_int_equal(c.max_active_keys, 3);
+        assert_int_equal(c.image_quota_count, 1000);
+        assert_int_equal(c.image_quota_bytes, INT64_C(1099511627776));
+        assert_int_equal(c.image_property_quota, 128);
+        assert_int_equal(c.image_tag_quota, 128);
+        assert_int_equal(c.image_member_quota, 128);
 
         /* An empty or comment-only file leaves every default. */
         assert_int_equal(config_parse(&c, "empty", ""), 0);
@@ -83,6 +88,19 @@ static void test_parse_overrides(void **state) {
         assert_int_equal(c.password_hash_opslimit, 64);
         assert_int_equal(c.password_hash_memlimit, 8192);
         assert_int_equal(c.max_active_keys, 100);
+
+        /* Glance's names for the image limits, and tag_limit, the old name of image_tag_quota. */
+        assert_int_equal(config_parse(&c, "img",
+                                      "[image]\n"
+                                      "image_property_quota = 0\n"
+                                      "image_tag_quota = 100000\n"
+                                      "image_member_quota = 7\n"),
+                         0);
+        assert_int_equal(c.image_property_quota, 0);
+        assert_int_equal(c.image_tag_quota, 100000);
+        assert_int_equal(c.image_member_quota, 7);
+        assert_int_equal(config_parse(&c, "old", "[image]\ntag_limit = 5\n"), 0);
+        assert_int_equal(c.image_tag_quota, 5);
 
         /* A later parse overrides only what it names; the last value wins. */
         assert_int_equal(config_parse(&c, "t2", "[server]\nthreads = 1\nthreads = 2\nlisten = h:1"), 0);
@@ -126,6 +144,10 @@ static void test_parse_errors(void **state) {
         expect_invalid("[identity]\ntoken_expiration = 59\n");
         expect_invalid("[identity]\nmax_active_keys = 1\n");
         expect_invalid("[identity]\npassword_hash_memlimit = 4194305\n");
+        expect_invalid("[image]\nimage_property_quota = -1\n");
+        expect_invalid("[image]\nimage_tag_quota = 100001\n");
+        expect_invalid("[image]\nimage_member_quota = lots\n");
+        expect_invalid("[image]\ntag_limit = -1\n");
         /* Bad boolean. */
         expect_invalid("[server]\naccess_log = maybe\n");
         /* Malformed lines. */
@@ -198,6 +220,10 @@ static void test_write_load_roundtrip(void **state) {
         assert_non_null(strstr(text, "\nthreads = 12\n"));
         assert_non_null(strstr(text, "\naccess_log = false\n"));
         assert_non_null(strstr(text, "\n[identity]\n"));
+        /* Glance's names are written; an old name is read, never written. */
+        assert_non_null(strstr(text, "\n#image_tag_quota = 128\n"));
+        assert_non_null(strstr(text, "\n#image_member_quota = 128\n"));
+        assert_null(strstr(text, "tag_limit"));
 
         /* A file of defaults loads as the defaults. */
         Config def;

@@ -767,6 +767,97 @@ static void test_vdi(void **state) {
         assert_unsafe_because(&insp, "truncated");
 }
 
+/* Sets a VHD footer's current size and makes its checksum right again. */
+static void vhd_set_size(uint8_t *footer, uint64_t size) {
+        uint32_t sum = 0;
+
+        put_be64(footer + 48, size);
+        for (size_t i = 0; i < 512; i++)
+                if (i < 64 || i >= 68)
+                        sum += footer[i];
+        put_be32(footer + 64, ~sum);
+}
+
+/*
+ * F8: a VHD or VDI whose header says 0xFFFFFFFFFFFFFFFF was accepted with
+ * virtual_size -1 once stored as int64.  Every format's size field is
+ * 64 bits: above qemu's largest disk (INT64_MAX rounded down to 1 GiB) the
+ * image is malformed; at it, it is fine.
+ */
+static void test_virtual_size_limits(void **state) {
+        const char *dir = *state;
+        const uint64_t max = UINT64_C(0x7fffffffc0000000);
+        const uint64_t sizes[] = { UINT64_MAX, UINT64_C(1) << 63, max + 1 };
+        _cleanup_free_ uint8_t *vhd = NULL, *fixed = NULL, *vdi = NULL, *vmdk = NULL, *vhdx = NULL, *qcow2 = NULL;
+        size_t vhd_size, fixed_size, vdi_size, vmdk_size, vhdx_size, qcow2_size;
+        ImageInspection insp;
+
+        assert_int_equal(RUN(dir, "qemu-img", "create", "-q", "-f", "vpc", "-o", "force_size=on", "dyn.vhd", "10M"), 0);
+        assert_int_equal(RUN(dir, "qemu-img", "create", "-q", "-f", "vpc", "-o", "subformat=fixed,force_size=on",
+                             "fixed.vhd", "10M"),
+                         0);
+        assert_int_equal(RUN(dir, "qemu-img", "create", "-q", "-f", "vdi", "x.vdi", "64M"), 0);
+        assert_int_equal(RUN(dir, "qemu-img", "create", "-q", "-f", "vmdk", "x.vmdk", "10M"), 0);
+        assert_int_equal(RUN(dir, "qemu-img", "create", "-q", "-f", "qcow2", "x.qcow2", "10M"), 0);
+        vhd = load(dir, "dyn.vhd", &vhd_size);
+        fixed = load(dir, "fixed.vhd", &fixed_size);
+        vdi = load(dir, "x.vdi", &vdi_size);
+        vmdk = load(dir, "x.vmdk", &vmdk_size);
+        qcow2 = load(dir, "x.qcow2", &qcow2_size);
+        vhdx = vhdx_build(&vhdx_size, 0, false, 0x10008);
+
+        for (size_t i = 0; i < ELEMENTSOF(sizes); i++) {
+                vhd_set_size(vhd, sizes[i]);
+                insp = inspect_mem(vhd, vhd_size);
+                assert_int_equal(insp.format, IMAGE_FORMAT_VHD);
+                assert_unsafe_because(&insp, "virtual size");
+                assert_int_equal(declared("vhd", &insp), -EINVAL);
+
+                vhd_set_size(fixed + fixed_size - 512, sizes[i]);
+                insp = inspect_mem(fixed, fixed_size);
+                assert_int_equal(insp.format, IMAGE_FORMAT_VHD);
+                assert_unsafe_because(&insp, "virtual size");
+
+                put_le64(vdi + 368, sizes[i]);
+                insp = inspect_mem(vdi, vdi_size);
+                assert_int_equal(insp.format, IMAGE_FORMAT_VDI);
+                assert_unsafe_because(&insp, "virtual size");
+                assert_int_equal(declared("vdi", &insp), -EINVAL);
+
+                put_le64(vhdx + 256 * 1024 + 0x10008, sizes[i]);
+                insp = inspect_mem(vhdx, vhdx_size);
+                assert_int_equal(insp.format, IMAGE_FORMAT_VHDX);
+                assert_unsafe_because(&insp, "virtual size");
+
+                /* The VMDK capacity is in sectors. */
+                put_le64(vmdk + 12, sizes[i] / 512 + (sizes[i] % 512 != 0));
+                insp = inspect_mem(vmdk, vmdk_size);
+                assert_int_equal(insp.format, IMAGE_FORMAT_VMDK);
+                assert_false(insp.safe);
+
+                put_be64(qcow2 + 24, sizes[i]);
+                insp = inspect_mem(qcow2, qcow2_size);
+                assert_int_equal(insp.format, IMAGE_FORMAT_QCOW2);
+                assert_false(insp.safe);
+        }
+
+        /* The largest size qemu opens is accepted. */
+        vhd_set_size(vhd, max);
+        insp = inspect_mem(vhd, vhd_size);
+        assert_true(insp.safe);
+        assert_true(insp.virtual_size == max);
+        put_le64(vdi + 368, max);
+        insp = inspect_mem(vdi, vdi_size);
+        assert_true(insp.safe);
+        put_le64(vhdx + 256 * 1024 + 0x10008, max);
+        insp = inspect_mem(vhdx, vhdx_size);
+        assert_true(insp.safe);
+        put_le64(vmdk + 12, max / 512);
+        insp = inspect_mem(vmdk, vmdk_size);
+        assert_true(insp.safe);
+        assert_true(insp.virtual_size == max);
+}
+
 static void test_iso(void **state) {
         const char *dir = *state;
         _cleanup_free_ char *sub = xasprintf("%s/content", dir);
@@ -897,6 +988,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_vhd, setup_tmpdir, teardown_tmpdir),
                 cmocka_unit_test_setup_teardown(test_vhdx, setup_tmpdir, teardown_tmpdir),
                 cmocka_unit_test_setup_teardown(test_vdi, setup_tmpdir, teardown_tmpdir),
+                cmocka_unit_test_setup_teardown(test_virtual_size_limits, setup_tmpdir, teardown_tmpdir),
                 cmocka_unit_test_setup_teardown(test_iso, setup_tmpdir, teardown_tmpdir),
                 cmocka_unit_test(test_other_magic),
                 cmocka_unit_test(test_check_declared),
