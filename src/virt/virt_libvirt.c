@@ -206,6 +206,24 @@ static bool power_is_active(VirtPower p) {
         return p == VIRT_POWER_RUNNING || p == VIRT_POWER_PAUSED;
 }
 
+/*
+ * The host's memory in KiB.  virNodeGetInfo sums the NUMA cells, which
+ * misses memory outside them on some (virtual) machines; the all-cells
+ * memory stats are /proc/meminfo's MemTotal.
+ */
+static unsigned long long node_memory_kib(virConnectPtr c, unsigned long long fallback) {
+        int n = 0;
+        if (virNodeGetMemoryStats(c, VIR_NODE_MEMORY_STATS_ALL_CELLS, NULL, &n, 0) < 0 || n <= 0)
+                return fallback;
+        _cleanup_free_ virNodeMemoryStatsPtr stats = xcalloc((size_t) n, sizeof(*stats));
+        if (virNodeGetMemoryStats(c, VIR_NODE_MEMORY_STATS_ALL_CELLS, stats, &n, 0) < 0)
+                return fallback;
+        for (int i = 0; i < n; i++)
+                if (streq(stats[i].field, VIR_NODE_MEMORY_STATS_TOTAL))
+                        return stats[i].value > fallback ? stats[i].value : fallback;
+        return fallback;
+}
+
 static int lv_host_info(VirtConn *vc, VirtHostInfo *ret, Error *e) {
         _cleanup_conn_ virConnectPtr c = NULL;
         _cleanup_free_ char *hostname = NULL;
@@ -226,7 +244,7 @@ static int lv_host_info(VirtConn *vc, VirtHostInfo *ret, Error *e) {
 
         snprintf(info.hostname, sizeof(info.hostname), "%s", hostname ? hostname : "");
         info.vcpus = node.cpus;
-        info.memory_mib = node.memory / 1024;
+        info.memory_mib = node_memory_kib(c, node.memory) / 1024;
         snprintf(info.hypervisor_type, sizeof(info.hypervisor_type), "%s", type ? type : "QEMU");
         info.hypervisor_version = version; /* major * 1000000 + minor * 1000 + micro, as Nova reports it */
         if (vc->instances_dir) {
