@@ -49,7 +49,7 @@ static void lockp(pthread_mutex_t **m) {
 }
 /* Holds the fake's lock until the end of the scope. */
 #define FAKE_LOCKED                                                                   \
-        _cleanup_(lockp) pthread_mutex_t *_held_ = (pthread_mutex_lock(&fake_lock), &fake_lock)
+        _cleanup_(lockp) _unused_ pthread_mutex_t *_held_ = (pthread_mutex_lock(&fake_lock), &fake_lock)
 
 void virt_fake_fail_next(const char *op, int code) {
         FAKE_LOCKED;
