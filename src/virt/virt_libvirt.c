@@ -95,11 +95,15 @@ static int report(Error *e, const char *what, const char *uuid) {
 
 /*
  * A live connection, as a new reference the caller closes.  Reopens the
- * shared one when it died (libvirtd restarted).
+ * shared one when it died (libvirtd restarted).  Without an event loop
+ * libvirt notices a closed socket only on the next call, so "alive" is
+ * proven with one cheap round trip (virConnectGetLibVersion), and an op
+ * never runs into a connection that died while nobody was using it.
  */
 static int conn_get(VirtConn *vc, virConnectPtr *ret, Error *e) {
+        unsigned long version;
         pthread_mutex_lock(&vc->lock);
-        if (vc->conn && virConnectIsAlive(vc->conn) != 1) {
+        if (vc->conn && (virConnectIsAlive(vc->conn) != 1 || virConnectGetLibVersion(vc->conn, &version) < 0)) {
                 log_debug("virt", "libvirt connection to %s died, reopening it", vc->uri);
                 virConnectClose(vc->conn);
                 vc->conn = NULL;

@@ -164,6 +164,36 @@ static void test_exec_closes_fds(void **state) {
         close(fd);
 }
 
+/* A daemon with its standard descriptors closed: pipes land on 0-2 and must not clash in the child. */
+static void test_exec_with_stdio_closed(void **state) {
+        int saved[3];
+        for (int i = 0; i < 3; i++)
+                saved[i] = fcntl(i, F_DUPFD_CLOEXEC, 10);
+        fflush(stdout);
+        fflush(stderr);
+        close(0);
+        close(1);
+        close(2);
+
+        const char *argv[] = { "sh", "-c", "cat; echo err >&2; readlink /proc/self/fd/0", NULL };
+        ExecResult a = {}, b = {};
+        int ra = exec_run_input(argv, "in\n", 3, 5000000, &a, NULL);
+        int rb = exec_run(argv, 5000000, &b, NULL);
+
+        for (int i = 0; i < 3; i++) {
+                dup2(saved[i], i);
+                close(saved[i]);
+        }
+        assert_int_equal(ra, 0);
+        assert_true(startswith(a.out, "in\npipe:"));
+        assert_string_equal(a.err, "err\n");
+        assert_int_equal(rb, 0);
+        assert_string_equal(b.out, "/dev/null\n");
+        assert_string_equal(b.err, "err\n");
+        exec_result_done(&a);
+        exec_result_done(&b);
+}
+
 static void test_exec_missing_program(void **state) {
         const char *argv[] = { "gureum-test-no-such-program", NULL };
         ExecResult res;
@@ -234,6 +264,7 @@ int main(void) {
                 cmocka_unit_test(test_exec_input),
                 cmocka_unit_test(test_exec_stdin_is_devnull),
                 cmocka_unit_test(test_exec_closes_fds),
+                cmocka_unit_test(test_exec_with_stdio_closed),
                 cmocka_unit_test(test_exec_missing_program),
                 cmocka_unit_test(test_exec_hook),
         };
