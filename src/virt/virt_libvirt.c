@@ -288,9 +288,12 @@ static int lv_start(VirtConn *vc, const char *uuid, Error *e) {
                 return 0;
         /* Restores the managed save if there is one, and removes it. */
         if (virDomainCreate(d) < 0) {
+                /* Say why before asking anything else: every libvirt call resets the last error. */
+                Error why = {};
+                r = report(&why, "start", uuid);
                 if (virDomainIsActive(d) == 1)
                         return 0; /* someone else started it meanwhile */
-                return report(e, "start", uuid);
+                return error_set(e, r, "%s", why.message);
         }
         return 0;
 }
@@ -303,9 +306,11 @@ static int lv_shutdown(VirtConn *vc, const char *uuid, Error *e) {
         if (virDomainIsActive(d) != 1)
                 return 0;
         if (virDomainShutdownFlags(d, VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN) < 0) {
+                Error why = {};
+                r = report(&why, "shut down", uuid);
                 if (virDomainIsActive(d) == 0)
                         return 0;
-                return report(e, "shut down", uuid);
+                return error_set(e, r, "%s", why.message);
         }
         return 0;
 }
@@ -318,9 +323,11 @@ static int lv_destroy(VirtConn *vc, const char *uuid, Error *e) {
         if (virDomainIsActive(d) != 1)
                 return 0;
         if (virDomainDestroy(d) < 0) {
+                Error why = {};
+                r = report(&why, "destroy", uuid);
                 if (virDomainIsActive(d) == 0)
                         return 0; /* it powered off by itself meanwhile */
-                return report(e, "destroy", uuid);
+                return error_set(e, r, "%s", why.message);
         }
         return 0;
 }

@@ -18,6 +18,11 @@
  * to isa-debug-exit makes QEMU exit with status 1 at once, so a working
  * accelerator answers in a fraction of a second instead of running into
  * the deadline.
+ *
+ * Under KVM the probe's CPU is -cpu host, the model KVM domains get
+ * (host-passthrough, virt_domain_xml.c): on the nested development VM
+ * that CPU cannot even be created (QEMU aborts setting MSR 0x10a), and
+ * QEMU's default model hangs the guest, so both must fail the probe.
  */
 #include "virt/virt.h"
 
@@ -72,7 +77,9 @@ int virt_probe_accel(const char *accel, const char *dev, int64_t timeout_usec, E
         if (r < 0)
                 return r;
         drive = xasprintf("file=%s,format=raw,if=floppy", sector);
-        const char *argv[] = { "qemu-system-x86_64", "-accel", accel, "-M", "pc", "-m", "16",
+        /* TCG cannot emulate "host"; its default model is what TCG domains get. */
+        const char *cpu = streq(accel, "kvm") ? "host" : "qemu64";
+        const char *argv[] = { "qemu-system-x86_64", "-accel", accel, "-cpu", cpu, "-M", "pc", "-m", "16",
                                "-display", "none", "-nodefaults", "-no-user-config", "-serial", "stdio",
                                "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
                                "-drive", drive, NULL };
