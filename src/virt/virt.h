@@ -11,6 +11,10 @@
  * reconciler can tell gureum's domains (and leftovers of deleted servers)
  * from anything else on the host, which it never touches.
  *
+ * The process must ignore SIGPIPE (gureumd does): libvirt writes to its
+ * socket with plain write(), and a restarted libvirtd would otherwise
+ * kill the caller instead of failing one op.
+ *
  * Every op is idempotent where it can be: defining an existing domain
  * redefines it, starting a running one or destroying a stopped one is 0,
  * undefining a missing one is 0.  Errors are -errno with a sentence in the

@@ -11,6 +11,7 @@
  * failure, with the Error's sentence on stderr; 2 bad usage.
  */
 #include <jansson.h>
+#include <signal.h>
 #include <time.h>
 
 #include "storage/storage.h"
@@ -120,6 +121,8 @@ int main(int argc, char **argv) {
         const char *driver = "libvirt", *uri = "qemu:///system";
         Error e = {};
         int i = 1, r;
+
+        signal(SIGPIPE, SIG_IGN); /* as gureumd: see virt.h */
 
         for (; i + 1 < argc && startswith(argv[i], "--"); i += 2) {
                 if (streq(argv[i], "--driver"))
