@@ -210,7 +210,13 @@ static int run_child(const char *const *argv, const void *input, size_t len, int
         int64_t deadline = timeout_usec > 0 ? mono_usec() + timeout_usec : 0;
         bool timed_out = false, exited = false;
 
-        while (out.fd >= 0 || err.fd >= 0 || inp[1] >= 0) {
+        /*
+         * Until the child exits (its pidfd says so), even after it closed
+         * its pipes: a child that closes stdout and stderr and goes on
+         * running must still meet its deadline.  Without a pidfd (old
+         * kernels), until both pipes are closed.
+         */
+        while (pidfd >= 0 || out.fd >= 0 || err.fd >= 0 || inp[1] >= 0) {
                 struct pollfd pfd[4];
                 Stream *which[4] = {};
                 nfds_t n = 0;

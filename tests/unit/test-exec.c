@@ -86,6 +86,21 @@ static void test_exec_timeout_kills(void **state) {
         assert_true(mono_usec() - t0 < 2000000);
 }
 
+/* A child that closes its output and goes on running still meets its deadline. */
+static void test_exec_timeout_after_closing_output(void **state) {
+        const char *argv[] = { "sh", "-c", "exec >&- 2>&-; sleep 10", NULL };
+        int64_t t0 = mono_usec();
+        assert_int_equal(exec_run(argv, 300000, NULL, NULL), -ETIMEDOUT);
+        assert_true(mono_usec() - t0 < 2000000);
+
+        /* And one that closes them and then exits is done when it exits. */
+        const char *quick[] = { "sh", "-c", "exec >&- 2>&-; sleep 0.2; exit 4", NULL };
+        ExecResult res;
+        assert_int_equal(exec_run(quick, 5000000, &res, NULL), -EIO);
+        assert_int_equal(res.status, 4);
+        exec_result_done(&res);
+}
+
 /* A child that exits while its background child keeps stdout open is done when it exits. */
 static void test_exec_does_not_wait_for_grandchild(void **state) {
         const char *argv[] = { "sh", "-c", "echo bye; sleep 2 & exit 0", NULL };
@@ -259,6 +274,7 @@ int main(void) {
                 cmocka_unit_test(test_exec_exit_code),
                 cmocka_unit_test(test_exec_killed_by_signal),
                 cmocka_unit_test(test_exec_timeout_kills),
+                cmocka_unit_test(test_exec_timeout_after_closing_output),
                 cmocka_unit_test(test_exec_does_not_wait_for_grandchild),
                 cmocka_unit_test(test_exec_large_output),
                 cmocka_unit_test(test_exec_input),
