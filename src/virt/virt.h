@@ -190,7 +190,7 @@ int virt_list(Virt *v, VirtDomainInfo **ret, size_t *ret_n, Error *e);
  * qemu-system-x86_64 -accel kvm, which must print on its serial port
  * within timeout_usec (nested KVM can hang: the probe is killed then).
  * 1 KVM works, 0 it does not (no /dev/kvm, no output, a hang), <0 the
- * probe itself could not run.  Takes about a second when KVM works.
+ * probe itself could not run.  Takes well under a second when KVM works.
  */
 int virt_probe_kvm(int64_t timeout_usec, Error *e);
 /*
