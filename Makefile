@@ -14,13 +14,18 @@ PY         := /usr/bin/python3
 # The interop test lists the implemented services pass (tests/tempest/run).
 INTEROP    := ../shared/interop/compute-required-identity.txt ../shared/interop/compute-required-image.txt
 
-.PHONY: all deps run check unit asan integration tempest fuzz fuzz-short bench clean
+.PHONY: all deps libvirt run check unit asan integration tempest fuzz fuzz-short bench clean
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
 deps:
 	@scripts/install-deps
+
+# libvirtd and virtlogd, started by hand when nothing answers on
+# qemu:///system (no systemd here); a running libvirtd is left alone.
+libvirt:
+	@scripts/start-libvirt
 
 $(BUILD)/build.ninja:
 	meson setup $(BUILD) --buildtype=debugoptimized -Dwerror=true
@@ -32,7 +37,7 @@ $(FUZZ_BUILD)/build.ninja:
 	CC=clang meson setup $(FUZZ_BUILD) --buildtype=debug -Dwerror=true -Dfuzz=true -Db_lundef=false
 
 # Serve an all-in-one cloud in the foreground; initialise it on first use.
-run: deps all
+run: deps all libvirt
 	@test -f $(STATE_DIR)/gureum.conf || $(BUILD)/gureum init --state-dir $(STATE_DIR) --listen $(LISTEN)
 	@echo "gureum: state in $(STATE_DIR); in another shell run:"
 	@echo "    eval \"\$$($(CURDIR)/$(BUILD)/gureum openrc --state-dir $(STATE_DIR))\" && openstack token issue"
@@ -46,13 +51,13 @@ unit: all
 # The unit tests, then the daemon's API tests, built with the sanitizers:
 # a report makes gureumd exit non-zero, which the test harness fails on.
 SANITIZERS := ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-asan: $(ASAN_BUILD)/build.ninja
+asan: $(ASAN_BUILD)/build.ninja libvirt
 	ninja -C $(ASAN_BUILD)
 	$(SANITIZERS) meson test -C $(ASAN_BUILD) --suite unit --print-errorlogs
 	$(SANITIZERS) GUREUM_BUILD=$(ASAN_BUILD) $(PY) -m pytest -q -p no:cacheprovider tests/integration tests/security
 	$(SANITIZERS) GUREUM_BUILD=$(ASAN_BUILD) tests/tempest/with-cloud tests/tempest/run $(INTEROP)
 
-integration: all
+integration: all libvirt
 	tools/build-test-image
 	$(PY) -m pytest -q -p no:cacheprovider tests/integration tests/security tests/guest
 

@@ -14,7 +14,7 @@ LINE_COMMENT = re.compile(r"^\s*//|[;{}]\s*//")
 
 root = sys.argv[1]
 problems = []
-for top in ("src", "tests/unit", "tests/fuzz"):
+for top in ("src", "tests/unit", "tests/fuzz", "tests/tools"):
     for dirpath, _, files in os.walk(os.path.join(root, top)):
         for name in files:
             if not name.endswith((".c", ".h")):

@@ -20,7 +20,9 @@
  * A file already there was verified when it was made and is used as it
  * is.  Concurrent calls for one image are safe (the loser's copy is
  * dropped).  image_id must be a dashed UUID (-EINVAL otherwise).
- * *ret_path is the cached file.
+ * sha512_hex NULL or "" skips the check (an image Glance never hashed);
+ * a mismatch is -EIO and leaves nothing behind.  *ret_path is the cached
+ * file.
  */
 int storage_image_cache(const char *cache_dir, const char *image_id, const char *src_path, const char *sha512_hex,
                         char **ret_path, Error *e);

@@ -24,7 +24,9 @@ void exec_result_done(ExecResult *r);
  * timeout_usec (0: no limit), and fills *ret.  Returns 0 if it ran and
  * exited 0; -EIO if it exited non-zero or was killed (with the first line
  * of its stderr in e); -ETIMEDOUT if it overran (it is killed); -errno if
- * it could not start.  ret may be NULL when the output does not matter.
+ * it could not start.  ret may be NULL when the output does not matter;
+ * it is filled whenever the command ran (on -EIO and -ETIMEDOUT too) and
+ * zeroed otherwise, so exec_result_done(ret) is always safe.
  */
 int exec_run(const char *const *argv, int64_t timeout_usec, ExecResult *ret, Error *e);
 

@@ -11,6 +11,10 @@
  * reconciler can tell gureum's domains (and leftovers of deleted servers)
  * from anything else on the host, which it never touches.
  *
+ * The process must ignore SIGPIPE (gureumd does): libvirt writes to its
+ * socket with plain write(), and a restarted libvirtd would otherwise
+ * kill the caller instead of failing one op.
+ *
  * Every op is idempotent where it can be: defining an existing domain
  * redefines it, starting a running one or destroying a stopped one is 0,
  * undefining a missing one is 0.  Errors are -errno with a sentence in the
@@ -105,6 +109,7 @@ typedef struct VirtConn VirtConn;
 typedef struct VirtConfig {
         const char *uri;         /* libvirt URI, "qemu:///system"; the fake driver ignores it */
         const char *host;        /* the fake driver's host name, or NULL */
+        const char *instances_dir; /* where instance disks live, for host_info's disk_gib; NULL: 0 */
 } VirtConfig;
 
 /*
@@ -131,7 +136,11 @@ typedef struct VirtDriver {
         int (*pause)(VirtConn *vc, const char *uuid, bool pause, Error *e);
         /* Saves memory to disk and stops (managed save); start resumes. */
         int (*suspend)(VirtConn *vc, const char *uuid, Error *e);
-        /* Removes the definition (and any managed save); 0 if missing.  Never touches disks. */
+        /*
+         * Removes the definition (and any managed save); 0 if missing.  Never
+         * touches disks.  -EBUSY while it runs: destroy it first (libvirt
+         * would otherwise keep it running as a transient domain).
+         */
         int (*undefine)(VirtConn *vc, const char *uuid, Error *e);
         /* The power state; -ENOENT if there is no such domain. */
         int (*state)(VirtConn *vc, const char *uuid, VirtPower *ret, Error *e);
@@ -163,8 +172,11 @@ int virt_start(Virt *v, const char *uuid, Error *e);
 int virt_stop(Virt *v, const char *uuid, int64_t timeout_usec, Error *e);
 int virt_destroy(Virt *v, const char *uuid, Error *e);
 /*
- * Soft reboot: ACPI reboot, and if the guest ignores it within
- * timeout_usec, a hard one.  Hard: a reset.
+ * Soft reboot: an ACPI reboot request, and a hard one if the request
+ * cannot be delivered.  Hard: a reset.  An ACPI request returns as soon
+ * as it is delivered and a guest's reboot leaves no state behind to
+ * poll, so timeout_usec bounds nothing today; it is kept for a driver
+ * that can see the reboot happen (libvirt's reboot event).
  */
 int virt_reboot(Virt *v, const char *uuid, bool hard, int64_t timeout_usec, Error *e);
 int virt_pause(Virt *v, const char *uuid, bool pause, Error *e);
@@ -178,6 +190,12 @@ int virt_list(Virt *v, VirtDomainInfo **ret, size_t *ret_n, Error *e);
  * qemu-system-x86_64 -accel kvm, which must print on its serial port
  * within timeout_usec (nested KVM can hang: the probe is killed then).
  * 1 KVM works, 0 it does not (no /dev/kvm, no output, a hang), <0 the
- * probe itself could not run.  Takes about a second when KVM works.
+ * probe itself could not run.  Takes well under a second when KVM works.
  */
 int virt_probe_kvm(int64_t timeout_usec, Error *e);
+/*
+ * The same boot under any accelerator: accel is "kvm" or "tcg", dev a
+ * device that must open read-write first (NULL: none), so tests can
+ * prove the probe itself under TCG and force a missing /dev/kvm.
+ */
+int virt_probe_accel(const char *accel, const char *dev, int64_t timeout_usec, Error *e);
