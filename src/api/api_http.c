@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 struct ApiServer {
@@ -229,6 +230,29 @@ static int resolve_listen(const char *listen, struct sockaddr_storage *ret, sock
         return 0;
 }
 
+/*
+ * Binds and listens on addr.  We open the socket ourselves, rather than
+ * let libmicrohttpd do it, to report why a bind failed.  There is no
+ * SO_REUSEPORT: with it a second gureumd on the same address would share
+ * the port and take half the connections (issue 7, F5).  SO_REUSEADDR only
+ * lets a restarted daemon bind while old connections are in TIME_WAIT; on
+ * Linux it never lets two listeners share a port.
+ */
+static int listen_socket_open(const struct sockaddr *addr, socklen_t addrlen, int *ret_fd) {
+        _cleanup_close_ int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        int one = 1;
+
+        if (fd < 0)
+                return -errno;
+        (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (addr->sa_family == AF_INET6)
+                (void) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+        if (bind(fd, addr, addrlen) < 0 || listen(fd, SOMAXCONN) < 0)
+                return -errno;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap) _printf_(2, 0);
 static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
         char msg[512];
@@ -240,7 +264,7 @@ int api_server_start(const Config *cfg, ApiServer **ret) {
         struct sockaddr_storage addr;
         socklen_t addrlen;
         unsigned threads = (unsigned) cfg->threads;
-        int r;
+        int listen_fd = -1, r;
 
         r = resolve_listen(cfg->listen, &addr, &addrlen);
         if (r < 0) {
@@ -253,6 +277,16 @@ int api_server_start(const Config *cfg, ApiServer **ret) {
                 if (threads < 4)
                         threads = 4;
         }
+        r = listen_socket_open((struct sockaddr *) &addr, addrlen, &listen_fd);
+        if (r == -EADDRINUSE) {
+                log_error("http", "cannot listen on %s: the address is in use (is another gureumd serving it?)",
+                          cfg->listen);
+                return r;
+        }
+        if (r < 0) {
+                log_error("http", "cannot listen on %s: %s", cfg->listen, strerror(-r));
+                return r;
+        }
         api_dispatch_setup(cfg);
 
         ApiServer *s = xcalloc(1, sizeof(*s));
@@ -260,20 +294,21 @@ int api_server_start(const Config *cfg, ApiServer **ret) {
         unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
         if (addr.ss_family == AF_INET6)
                 flags |= MHD_USE_IPv6;
+        /* From here on libmicrohttpd owns listen_fd, also when it fails. */
         s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
-                                  MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
+                                  MHD_OPTION_LISTEN_SOCKET, listen_fd,
                                   MHD_OPTION_THREAD_POOL_SIZE, threads,
                                   MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
                                   MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
                                   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) 120,
                                   MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 128 * 1024,
-                                  MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned) 1,
                                   MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
                                   MHD_OPTION_END);
         if (!s->mhd) {
-                log_error("http", "cannot listen on %s", cfg->listen);
+                log_error("http", "cannot serve on %s: libmicrohttpd did not start (log_level = debug tells why)",
+                          cfg->listen);
                 free(s);
-                return -EADDRINUSE;
+                return -EIO;
         }
         log_info("http", "listening on %s with %u threads; public URL %s", cfg->listen, threads, api_base_url());
         *ret = s;
