@@ -42,12 +42,35 @@ typedef enum ApiErrorStyle {
 
 typedef struct ApiCall ApiCall;
 
+/* One response header; both strings owned. */
+typedef struct ApiHeader {
+        char *name;
+        char *value;
+} ApiHeader;
+
+/* Extra response headers, sent in order; see api_headers.c. */
+typedef struct ApiHeaders {
+        ApiHeader *items;
+        size_t n;
+} ApiHeaders;
+
+/* Appends a copy of name and value; a NULL value adds nothing. */
+void api_headers_add(ApiHeaders *h, const char *name, const char *value);
+void api_headers_done(ApiHeaders *h);
+/*
+ * Whether a header may be sent: the name is an HTTP token, the value has
+ * no control character but tab (so no CR or LF that could start another
+ * header).  The pipeline answers 500 rather than send one that is not.
+ */
+bool api_header_name_valid(const char *name);
+bool api_header_value_valid(const char *value);
+
 /* What a handler hands back on success. */
 typedef struct ApiReply {
         int status;              /* 0: the route's .ok */
         json_t *body;            /* owned; NULL for an empty body */
         char *content_type;      /* owned; NULL: application/json */
-        Buf headers;             /* "Name: value\n" lines, added verbatim */
+        ApiHeaders headers;      /* added with api_reply_header */
         int file_fd;             /* owned when has_file: sent with sendfile, then closed */
         bool has_file;
         uint64_t file_offset;
@@ -109,7 +132,10 @@ const char *api_path(const ApiCall *call);                      /* the request p
 const char *api_base_url(void);
 const Config *api_config(void);
 
-/* Adds a response header. */
+/*
+ * Adds a response header (copies both strings; a NULL value adds nothing).
+ * A name or value with control characters makes the response a 500.
+ */
 void api_reply_header(ApiReply *reply, const char *name, const char *value);
 
 /* The service registry (api_registry.c). */

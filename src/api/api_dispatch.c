@@ -37,7 +37,7 @@ void api_response_done(ApiResponse *r) {
         r->has_file = false;
         free(r->body);
         free(r->content_type);
-        buf_done(&r->headers);
+        api_headers_done(&r->headers);
 }
 
 const char *api_param(const ApiCall *call, const char *name) {
@@ -109,7 +109,7 @@ const char *api_method(const ApiCall *call) {
 }
 
 void api_reply_header(ApiReply *reply, const char *name, const char *value) {
-        buf_printf(&reply->headers, "%s: %s\n", name, value);
+        api_headers_add(&reply->headers, name, value);
 }
 
 static const ApiService *find_service(const char *path) {
@@ -329,8 +329,28 @@ static int run_pipeline(Ctx *c, ApiCall *call, const Buf *body, int refused, Api
         return call->route->handler(c, call, req, reply);
 }
 
+/*
+ * A header the handler set that could not be sent as one header (a CR or
+ * LF in a value that echoes client input, say) fails the request with 500:
+ * dropping it silently could hide a token or a Location the client needs.
+ */
+static int check_headers(Ctx *c, const ApiReply *reply) {
+        for (size_t i = 0; i < reply->headers.n; i++) {
+                const ApiHeader *h = &reply->headers.items[i];
+                if (!api_header_name_valid(h->name) || !api_header_value_valid(h->value))
+                        return ctx_error(c, -EIO, RES_NONE,
+                                         "Refusing to send response header '%s': its name or value holds control characters.",
+                                         api_header_name_valid(h->name) ? h->name : "(invalid)");
+        }
+        if (reply->content_type && !api_header_value_valid(reply->content_type))
+                return ctx_error(c, -EIO, RES_NONE, "Refusing to send a Content-Type that holds control characters.");
+        return 0;
+}
+
 /* Turns a handler's result (r, reply) into the response; consumes reply. */
 static void render(Ctx *c, const ApiCall *call, int r, ApiReply *reply, ApiResponse *ret) {
+        if (r >= 0)
+                r = check_headers(c, reply);
         if (r < 0) {
                 if (!c->error)
                         ctx_error(c, r, RES_NONE, "%s", api_error_lookup(r)->title);
@@ -346,7 +366,7 @@ static void render(Ctx *c, const ApiCall *call, int r, ApiReply *reply, ApiRespo
                 } else if (reply->content_type)
                         ret->content_type = TAKE_PTR(reply->content_type);
                 ret->headers = reply->headers;
-                reply->headers = (Buf) {};
+                reply->headers = (ApiHeaders) {};
                 if (reply->has_file) {
                         ret->has_file = true;
                         ret->file_fd = reply->file_fd;
@@ -360,7 +380,7 @@ static void render(Ctx *c, const ApiCall *call, int r, ApiReply *reply, ApiRespo
         if (reply->body)
                 json_decref(reply->body);
         free(reply->content_type);
-        buf_done(&reply->headers);
+        api_headers_done(&reply->headers);
         *reply = (ApiReply) {};
 }
 

@@ -78,21 +78,12 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn) {
         return rq;
 }
 
-static void add_headers(struct MHD_Response *resp, const Buf *headers) {
-        if (!headers->data)
-                return;
-        _cleanup_free_ char *copy = xstrdup(headers->data);
-        char *save = NULL;
-        for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                char *colon = strchr(line, ':');
-                if (!colon)
-                        continue;
-                *colon = '\0';
-                const char *value = colon + 1;
-                while (*value == ' ')
-                        value++;
-                MHD_add_response_header(resp, line, value);
-        }
+/* The pipeline checked every header (api_dispatch.c: check_headers); each is added whole. */
+static void add_headers(struct MHD_Response *resp, const ApiHeaders *headers, const char *request_id) {
+        for (size_t i = 0; i < headers->n; i++)
+                if (MHD_add_response_header(resp, headers->items[i].name, headers->items[i].value) != MHD_YES)
+                        log_full(LOG_LEVEL_ERROR, "http", request_id, "libmicrohttpd refused response header '%s'",
+                                 headers->items[i].name);
 }
 
 static enum MHD_Result respond(struct MHD_Connection *conn, Request *rq, Ctx *c, ApiResponse *res) {
@@ -115,7 +106,7 @@ static enum MHD_Result respond(struct MHD_Connection *conn, Request *rq, Ctx *c,
                 MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, res->content_type);
         MHD_add_response_header(resp, "x-openstack-request-id", c->request_id);
         MHD_add_response_header(resp, "Vary", "X-Auth-Token");
-        add_headers(resp, &res->headers);
+        add_headers(resp, &res->headers, c->request_id);
         rq->status = res->status;
         rq->responded = true;
         ret = MHD_queue_response(conn, res->status, resp);

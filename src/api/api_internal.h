@@ -26,7 +26,7 @@ typedef struct ApiResponse {
         char *body;              /* owned */
         size_t body_len;
         char *content_type;      /* owned */
-        Buf headers;             /* "Name: value\n" lines */
+        ApiHeaders headers;      /* all valid (api_header_*_valid) */
         int file_fd;             /* owned when has_file */
         bool has_file;
         uint64_t file_offset;

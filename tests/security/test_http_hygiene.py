@@ -4,12 +4,14 @@
 # address, no header injection through values the API echoes, JSON bodies
 # only with a JSON Content-Type, and a prompt 501 for transfer codings
 # libmicrohttpd cannot decode.
+import json
 import os
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
+import urllib.parse
 
 from gureum_cloud import GUREUM, GUREUMD
 
@@ -45,3 +47,42 @@ def test_second_daemon_on_the_same_port_fails(cloud):
     with socket.create_connection(("127.0.0.1", cloud.port), timeout=10) as s:
         s.sendall(b"GET /identity/v3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         assert s.recv(64).startswith(b"HTTP/1.1 200")
+
+
+def _raw_response(port, request, timeout=30):
+    """Sends raw bytes and returns the raw response (until the server closes)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(request)
+        chunks = []
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            chunks.append(b)
+    return b"".join(chunks)
+
+
+def test_no_header_injection_through_an_echoed_value(cloud, name):
+    """F7: an image id holding CR LF is echoed in the Location header of
+    the create response; it must never become a header of its own.  The
+    HTTP layer sends headers as whole (name, value) pairs and refuses one
+    with control characters (500), whatever the image service accepts."""
+    token, _ = cloud.token()
+    tail = "\r\nX-Gureum-Injected: 1"
+    evil = "0" * (36 - len(tail)) + tail
+    body = json.dumps({"id": evil, "name": name, "disk_format": "raw", "container_format": "bare"}).encode()
+    raw = _raw_response(cloud.port, b"POST /image/v2/images HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                        b"X-Auth-Token: " + token.encode() + b"\r\nContent-Type: application/json\r\n"
+                        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+    head, _, rest = raw.partition(b"\r\n\r\n")
+    try:
+        lines = head.split(b"\r\n")
+        assert not any(line.lower().startswith(b"x-gureum-injected") for line in lines), head
+        assert b"\n" not in head.replace(b"\r\n", b""), head
+        status = int(lines[0].split()[1])
+        assert status in (400, 500), head
+        assert "code" in json.dumps(json.loads(rest)), rest
+    finally:
+        for img in cloud.image_api("GET", "/images?name=" + name, token).json()["images"]:
+            cloud.image_api("DELETE", "/images/" + urllib.parse.quote(img["id"], safe=""), token)
+        assert cloud.image_api("GET", "/images?name=" + name, token).json()["images"] == []
