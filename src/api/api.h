@@ -104,6 +104,13 @@ typedef struct ApiRoute {
         int ok;                  /* success status; 0 means 200 */
         const void *data;        /* handed to the handler: generic handlers serve many resources */
         const ApiUpload *upload; /* streamed body; handler is unused when set */
+        /*
+         * Content-Types a body may have (NULL-terminated), checked before
+         * the schema.  NULL: JSON, that is application/json or any
+         * application/...+json, or no Content-Type at all (as Keystone
+         * reads it).  Parameters such as charset are ignored.
+         */
+        const char *const *media;
 } ApiRoute;
 
 typedef struct ApiService {
@@ -113,6 +120,8 @@ typedef struct ApiService {
         const ApiRoute *routes;  /* ends with an entry whose method is NULL */
         const char *catalog_type; /* published in the catalog under this type, e.g. "identity" */
         const char *catalog_name; /* and this name, e.g. "keystone" */
+        /* What a body with the wrong Content-Type gets: -EINVAL (Keystone's 400) or 0 for 415 (Glance). */
+        int media_error;
 } ApiService;
 
 /* Accessors for the request being handled. */

@@ -13,6 +13,7 @@
 #include "util/log.h"
 
 #include <microhttpd.h>
+#include <strings.h>
 
 static const Config *config;
 static char *base_url;
@@ -229,15 +230,59 @@ static int check_policy(Ctx *c, const ApiCall *call) {
         return ctx_error(c, -EACCES, RES_NONE, "You are not authorized to perform the requested action.");
 }
 
+/* Whether the media type type[0..n) (parameters cut off) is want, ignoring case. */
+static bool media_is(const char *type, size_t n, const char *want) {
+        return strlen(want) == n && strncasecmp(type, want, n) == 0;
+}
+
+static bool media_is_json(const char *type, size_t n) {
+        return media_is(type, n, "application/json") ||
+               (n > strlen("application/+json") && strncasecmp(type, "application/", strlen("application/")) == 0 &&
+                strncasecmp(type + n - strlen("+json"), "+json", strlen("+json")) == 0);
+}
+
+/*
+ * A body is read as JSON only when its Content-Type says so (or, for
+ * JSON routes, when there is none: Keystone does the same); a JSON
+ * document sent as text/plain is refused as Keystone (400) and Glance
+ * (415) refuse it.
+ */
+static int check_media_type(Ctx *c, const ApiCall *call) {
+        const char *const *media = call->route->media;
+        const char *type = api_header(call, "Content-Type");
+        int code = call->service->media_error ? call->service->media_error : -EPROTONOSUPPORT;
+
+        if (isempty(type) && !media)
+                return 0;
+        if (!type)
+                type = "";
+        type += strspn(type, " \t");
+        size_t n = strcspn(type, "; \t");
+        if (!media && media_is_json(type, n))
+                return 0;
+        for (size_t i = 0; media && media[i]; i++)
+                if (media_is(type, n, media[i]))
+                        return 0;
+        if (!media)
+                return ctx_error(c, code, RES_NONE, "Expecting to find application/json in Content-Type header, not '%.*s'.",
+                                 (int) (n < 100 ? n : 100), type);
+        return ctx_error(c, code, RES_NONE, "Unsupported Content-Type '%.*s': use %s.", (int) (n < 100 ? n : 100), type,
+                         media[0]);
+}
+
 static int parse_body(Ctx *c, const ApiCall *call, const Buf *body, json_t **ret) {
         const json_t *schema;
         json_error_t err;
         char *msg = NULL;
+        int r;
 
         if (!call->route->schema)
                 return 0;
         if (!body || body->len == 0)
                 return ctx_error(c, -EINVAL, RES_NONE, "The request body is missing; a JSON object is expected.");
+        r = check_media_type(c, call);
+        if (r < 0)
+                return r;
         _cleanup_json_ json_t *j = jx_parse(body->data, body->len, &err);
         if (!j)
                 return ctx_error(c, -EINVAL, RES_NONE, "Malformed JSON in request body: %s.", err.text);
@@ -245,7 +290,7 @@ static int parse_body(Ctx *c, const ApiCall *call, const Buf *body, json_t **ret
         if (!schema)
                 abort(); /* a route naming a missing schema is a build-time bug */
         if (api_schema_validate(schema, j, &msg) < 0) {
-                int r = ctx_error(c, -EINVAL, RES_NONE, "%s", msg);
+                r = ctx_error(c, -EINVAL, RES_NONE, "%s", msg);
                 free(msg);
                 return r;
         }

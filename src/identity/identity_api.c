@@ -521,6 +521,7 @@ const ApiService identity_api_service = {
         .routes = identity_routes,
         .catalog_type = "identity",
         .catalog_name = "keystone",
+        .media_error = -EINVAL,
 };
 
 /* The pipeline's token hook (api.h): identity owns what a token means. */
