@@ -302,10 +302,11 @@ static void render_error(Ctx *c, ApiErrorStyle style, int code, ApiResponse *ret
         const ApiErrorInfo *e = api_error_lookup(code);
         const char *msg = c->error_message;
 
-        if (!msg || e->status >= 500) {
-                if (e->status >= 500 && msg)
+        /* An internal error's details are logged, not shown; 501 and 503 are deliberate and say why. */
+        if (!msg || e->status == 500) {
+                if (e->status == 500 && msg)
                         log_full(LOG_LEVEL_ERROR, "api", c->request_id, "%s", msg);
-                msg = e->status >= 500 ? "An unexpected error prevented the server from fulfilling your request."
+                msg = e->status == 500 ? "An unexpected error prevented the server from fulfilling your request."
                                        : e->title;
         }
         _cleanup_json_ json_t *b = api_error_body(style, e, msg);
@@ -324,6 +325,9 @@ static void call_done(ApiCall *call) {
 static int run_checks(Ctx *c, ApiCall *call, int refused) {
         int r;
 
+        /* The HTTP layer recorded why; these do not depend on the route. */
+        if (refused == -EOPNOTSUPP || refused == -EAGAIN)
+                return ctx_error(c, refused, RES_NONE, "%s", api_error_lookup(refused)->title);
         if (!call->service)
                 return ctx_error(c, -ENOENT, RES_NONE, "The resource could not be found.");
         /* A streamed upload found its route already (and owns its parameters). */

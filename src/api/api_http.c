@@ -14,6 +14,7 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 struct ApiServer {
@@ -86,7 +87,12 @@ static void add_headers(struct MHD_Response *resp, const ApiHeaders *headers, co
                                  headers->items[i].name);
 }
 
-static enum MHD_Result respond(struct MHD_Connection *conn, Request *rq, Ctx *c, ApiResponse *res) {
+/*
+ * Sends res.  close_after asks libmicrohttpd to close the connection once
+ * it is sent (it also does when a response is queued before the request
+ * body was read).
+ */
+static enum MHD_Result respond(struct MHD_Connection *conn, Request *rq, Ctx *c, ApiResponse *res, bool close_after) {
         struct MHD_Response *resp;
         enum MHD_Result ret;
 
@@ -107,10 +113,39 @@ static enum MHD_Result respond(struct MHD_Connection *conn, Request *rq, Ctx *c,
         MHD_add_response_header(resp, "x-openstack-request-id", c->request_id);
         MHD_add_response_header(resp, "Vary", "X-Auth-Token");
         add_headers(resp, &res->headers, c->request_id);
+        if (close_after)
+                MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
         rq->status = res->status;
         rq->responded = true;
         ret = MHD_queue_response(conn, res->status, resp);
         MHD_destroy_response(resp);
+        return ret;
+}
+
+/*
+ * libmicrohttpd 0.9.75 decodes only chunked request bodies: with any other
+ * Transfer-Encoding ("gzip", "identity", "gzip, chunked") it reads the body
+ * until the client closes, and the client waits for an answer that never
+ * comes.  Such a request is refused with 501 as soon as its headers are in;
+ * "chunked" is matched exactly as libmicrohttpd matches it.
+ */
+static int check_transfer_encoding(struct MHD_Connection *conn, Ctx *c) {
+        const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+        if (!te || strcasecmp(te, "chunked") == 0)
+                return 0;
+        return ctx_error(c, -EOPNOTSUPP, RES_NONE,
+                         "Transfer-Encoding '%.100s' is not implemented; send the body with Content-Length or chunked.",
+                         te);
+}
+
+/* Answers at once, before any body is read, and closes the connection afterwards. */
+static enum MHD_Result refuse_now(struct MHD_Connection *conn, Request *rq, int refused) {
+        ApiResponse res = {};
+        enum MHD_Result ret;
+
+        api_dispatch(conn, rq->method, rq->path, NULL, refused, &rq->ctx, &res);
+        ret = respond(conn, rq, &rq->ctx, &res, true);
+        api_response_done(&res);
         return ret;
 }
 
@@ -121,6 +156,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         Request *rq = *con_cls;
         ApiResponse res = {};
         enum MHD_Result ret;
+        int r;
 
         if (!rq->begun) {
                 const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
@@ -129,12 +165,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 rq->begun = true;
                 rq->method = xstrdup(method);
                 rq->path = xstrdup(url);
+                r = check_transfer_encoding(conn, &rq->ctx);
+                if (r < 0)
+                        return refuse_now(conn, rq, r);
                 if (rq->refused < 0)
                         return MHD_YES; /* drain the body; api_dispatch answers */
                 /* Upload routes stream their body; they are checked now, before any byte is read. */
-                int r = api_stream_begin(conn, method, url, &rq->ctx, &rq->stream, &res);
+                r = api_stream_begin(conn, method, url, &rq->ctx, &rq->stream, &res);
                 if (r < 0) {
-                        ret = respond(conn, rq, &rq->ctx, &res);
+                        ret = respond(conn, rq, &rq->ctx, &res, false);
                         api_response_done(&res);
                         return ret;
                 }
@@ -165,7 +204,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 api_stream_finish(TAKE_PTR(rq->stream), &res);
         } else
                 api_dispatch(conn, method, url, &rq->body, rq->refused, &rq->ctx, &res);
-        ret = respond(conn, rq, &rq->ctx, &res);
+        ret = respond(conn, rq, &rq->ctx, &res, false);
         api_response_done(&res);
         return ret;
 }

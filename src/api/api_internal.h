@@ -56,9 +56,12 @@ void api_response_done(ApiResponse *r);
 /*
  * Runs the pipeline for one request whose body has been read.  body may be
  * NULL when the request had none.  refused is 0, or why the HTTP layer
- * would not take the request: -EFBIG (the body exceeded the limit) or
- * -ENAMETOOLONG (the query string did); the pipeline then answers with
- * that error in the shape of the service the path names.
+ * would not take the request: -EFBIG (the body exceeded the limit),
+ * -ENAMETOOLONG (the query string did), -EOPNOTSUPP (a transfer coding
+ * it cannot decode) or -EAGAIN (too many connections); the pipeline then
+ * answers with that error in the shape of the service the path names.
+ * The last two are answered for any path, and the HTTP layer records
+ * their message in c first.
  */
 void api_dispatch(struct MHD_Connection *conn, const char *method, const char *path, const Buf *body,
                   int refused, Ctx *c, ApiResponse *ret);

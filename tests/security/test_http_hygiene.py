@@ -13,6 +13,8 @@ import tempfile
 import time
 import urllib.parse
 
+import requests
+
 from gureum_cloud import GUREUM, GUREUMD
 
 
@@ -86,3 +88,77 @@ def test_no_header_injection_through_an_echoed_value(cloud, name):
         for img in cloud.image_api("GET", "/images?name=" + name, token).json()["images"]:
             cloud.image_api("DELETE", "/images/" + urllib.parse.quote(img["id"], safe=""), token)
         assert cloud.image_api("GET", "/images?name=" + name, token).json()["images"] == []
+
+
+def _auth_body(cloud, password=None):
+    return json.dumps({"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        "name": "admin", "domain": {"name": "Default"}, "password": password or cloud.password}}}}}).encode()
+
+
+def test_json_body_needs_a_json_content_type(cloud, name):
+    """F11: a JSON body sent as text/plain is refused as the real services
+    refuse it: Keystone with 400, Glance with 415, each in its own error
+    shape; application/json (with parameters) and any +json type pass."""
+    r = requests.post(cloud.identity + "/auth/tokens", data=_auth_body(cloud),
+                      headers={"Content-Type": "text/plain"})
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["code"] == 400 and "Content-Type" in r.json()["error"]["message"]
+    for ok in ("application/json", "application/json; charset=UTF-8", "Application/JSON",
+               "application/vnd.openstack.identity-v3+json"):
+        r = requests.post(cloud.identity + "/auth/tokens", data=_auth_body(cloud), headers={"Content-Type": ok})
+        assert r.status_code == 201, (ok, r.text)
+    token, _ = cloud.token()
+    image = json.dumps({"name": name, "disk_format": "raw", "container_format": "bare"})
+    r = cloud.image_api("POST", "/images", token, data=image, headers={"Content-Type": "text/plain"})
+    assert r.status_code == 415, r.text
+    assert r.json()["code"] == 415 and "title" in r.json()
+    r = cloud.image_api("POST", "/images", token, data=image, headers={"Content-Type": "application/json;charset=utf-8"})
+    assert r.status_code == 201, r.text
+    image_id = r.json()["id"]
+    try:
+        patch = json.dumps([{"op": "replace", "path": "/name", "value": name + "-2"}])
+        for bad in ("application/json", "text/plain"):
+            r = cloud.image_api("PATCH", "/images/" + image_id, token, data=patch, headers={"Content-Type": bad})
+            assert r.status_code == 415, (bad, r.text)
+        r = cloud.image_api("PATCH", "/images/" + image_id, token, data=patch,
+                            headers={"Content-Type": "application/openstack-images-v2.1-json-patch; charset=utf-8"})
+        assert r.status_code == 200 and r.json()["name"] == name + "-2", r.text
+    finally:
+        assert cloud.image_api("DELETE", "/images/" + image_id, token).status_code == 204
+
+
+def test_json_body_without_content_type_is_read_as_keystone_does(cloud):
+    """F11: Keystone reads a body that comes without any Content-Type as
+    JSON (keystone/server/flask/request_processing/json_body.py); so do we,
+    so clients that omit the header keep working."""
+    with socket.create_connection(("127.0.0.1", cloud.port), timeout=30) as s:
+        body = _auth_body(cloud)
+        s.sendall(b"POST /identity/v3/auth/tokens HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                  b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        assert s.recv(64).startswith(b"HTTP/1.1 201")
+
+
+def test_unsupported_transfer_encoding_gets_501_promptly(cloud):
+    """F11: libmicrohttpd 0.9.75 decodes only chunked bodies and would read
+    any other coding until the client closes (the client then hangs); such
+    a request gets 501 in the service's error shape as soon as its headers
+    are in, and the connection is closed."""
+    for te in (b"gzip", b"identity", b"gzip, chunked"):
+        started = time.monotonic()
+        with socket.create_connection(("127.0.0.1", cloud.port), timeout=30) as s:
+            s.sendall(b"POST /identity/v3/auth/tokens HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                      b"Transfer-Encoding: " + te + b"\r\n\r\n\x1f\x8b\x08\x00")
+            raw = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                raw += chunk
+        assert time.monotonic() - started < 10, te
+        head, _, body = raw.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 501"), (te, raw)
+        assert json.loads(body)["error"]["code"] == 501
+    # chunked is decoded as before
+    r = requests.post(cloud.identity + "/auth/tokens", data=iter([_auth_body(cloud)]),
+                      headers={"Content-Type": "application/json"})
+    assert r.status_code == 201, r.text
