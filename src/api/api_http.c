@@ -6,6 +6,7 @@
  * pipeline, sends the response with x-openstack-request-id, and writes
  * one access-log line per request.
  */
+#include "api/api_conn.h"
 #include "api/api_internal.h"
 #include "db/db.h"
 #include "util/log.h"
@@ -15,11 +16,14 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 struct ApiServer {
         struct MHD_Daemon *mhd;
         const Config *cfg;
+        ApiConns *conns;          /* every open connection */
+        unsigned max_connections; /* above this, requests get 503 */
 };
 
 /* Everything one request owns; made by on_uri, freed by on_completed. */
@@ -149,6 +153,41 @@ static enum MHD_Result refuse_now(struct MHD_Connection *conn, Request *rq, int 
         return ret;
 }
 
+/* Our record of conn (api_conn.h), set by on_connection. */
+static ApiConn *conn_of(struct MHD_Connection *conn) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        return ci ? ci->socket_context : NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code) {
+        ApiServer *s = cls;
+
+        if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+                const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+                *socket_context = api_conns_add(s->conns, ci->connect_fd);
+        } else if (*socket_context) {
+                api_conns_remove(s->conns, *socket_context);
+                *socket_context = NULL;
+        }
+}
+
+/*
+ * The request's headers are in: from now on the connection may stall for
+ * body_timeout (a slow upload, a slow reader of a download) rather than
+ * the short header_timeout.  Requests over the connection limit get 503.
+ */
+static int headers_received(ApiServer *s, struct MHD_Connection *conn, Ctx *c) {
+        ApiConn *ac = conn_of(conn);
+
+        if (ac)
+                api_conn_headers_received(s->conns, ac);
+        MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned) s->cfg->body_timeout);
+        if (api_conns_count(s->conns) > s->max_connections)
+                return ctx_error(c, -EAGAIN, RES_NONE, "The server has too many open connections; retry later.");
+        return check_transfer_encoding(conn, c);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **con_cls) {
@@ -165,7 +204,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 rq->begun = true;
                 rq->method = xstrdup(method);
                 rq->path = xstrdup(url);
-                r = check_transfer_encoding(conn, &rq->ctx);
+                r = headers_received(s, conn, &rq->ctx);
                 if (r < 0)
                         return refuse_now(conn, rq, r);
                 if (rq->refused < 0)
@@ -214,6 +253,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         ApiServer *s = cls;
         Request *rq = *con_cls;
 
+        if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
+                /* Kept alive (unless libmicrohttpd closes it next): the next request's headers are due. */
+                ApiConn *ac = conn_of(conn);
+                if (ac)
+                        api_conn_await_headers(s->conns, ac);
+                MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned) s->cfg->header_timeout);
+        }
         if (!rq)
                 return;
         if (s->cfg->access_log && log_enabled(LOG_LEVEL_INFO)) {
@@ -283,6 +329,45 @@ static int listen_socket_open(const struct sockaddr *addr, socklen_t addrlen, in
         return 0;
 }
 
+/* File descriptors kept free of connections: the database, image files, libmicrohttpd's own. */
+#define FD_RESERVE 256
+
+/*
+ * Each connection is a file descriptor.  Raises RLIMIT_NOFILE as far as
+ * its hard limit allows for want connections, and returns how many fit.
+ */
+static unsigned connections_that_fit(unsigned want) {
+        rlim_t need = (rlim_t) want + FD_RESERVE;
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+                return want;
+        rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need ? rl.rlim_max : need;
+        (void) setrlimit(RLIMIT_NOFILE, &rl);
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= need)
+                return want;
+        return rl.rlim_cur > 2 * FD_RESERVE ? (unsigned) (rl.rlim_cur - FD_RESERVE) : (unsigned) rl.rlim_cur / 2;
+}
+
+/*
+ * The soft limit (max_connections) and libmicrohttpd's hard one, a
+ * quarter above it: the connections in between are accepted only to be
+ * told 503, which beats leaving clients in the listen backlog.
+ */
+static void connection_limits(const Config *cfg, unsigned *ret_soft, unsigned *ret_hard) {
+        unsigned soft = (unsigned) cfg->max_connections;
+        unsigned want = soft + soft / 4 + 16;
+        unsigned hard = connections_that_fit(want);
+
+        if (hard < want) {
+                soft = hard - hard / 5;
+                log_warning("http", "the open file limit allows %u connections; serving %u (max_connections = %lld)",
+                            hard, soft, (long long) cfg->max_connections);
+        }
+        *ret_soft = soft;
+        *ret_hard = hard;
+}
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap) _printf_(2, 0);
 static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
         char msg[512];
@@ -293,7 +378,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
 int api_server_start(const Config *cfg, ApiServer **ret) {
         struct sockaddr_storage addr;
         socklen_t addrlen;
-        unsigned threads = (unsigned) cfg->threads;
+        unsigned threads = (unsigned) cfg->threads, hard_limit;
         int listen_fd = -1, r;
 
         r = resolve_listen(cfg->listen, &addr, &addrlen);
@@ -321,7 +406,28 @@ int api_server_start(const Config *cfg, ApiServer **ret) {
 
         ApiServer *s = xcalloc(1, sizeof(*s));
         s->cfg = cfg;
-        unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+        connection_limits(cfg, &s->max_connections, &hard_limit);
+        r = api_conns_new(cfg->header_timeout * 1000000, &s->conns);
+        if (r < 0) {
+                log_error("http", "cannot start the connection housekeeping thread: %s", strerror(-r));
+                close(listen_fd);
+                free(s);
+                return r;
+        }
+        /*
+         * poll, not epoll.  libmicrohttpd 0.9.75 adds connections to epoll
+         * edge-triggered and stops reading a socket once a read returns
+         * less than it asked for (recv_param_adapter clears READ_READY).
+         * A client that sends part of a request and closes delivers the
+         * bytes and the FIN as one edge: the read returns the bytes, the
+         * FIN is never read, and the connection holds its slot in
+         * CLOSE-WAIT until the idle timeout (strace: recvfrom() = 27, then
+         * epoll_wait(..., 120000)).  About 1,020 such connections locked
+         * everyone out (issue 7, F2).  poll is level-triggered: the next
+         * poll finds the socket readable, the read returns 0, and the
+         * connection is closed at once.
+         */
+        unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
         if (addr.ss_family == AF_INET6)
                 flags |= MHD_USE_IPv6;
         /* From here on libmicrohttpd owns listen_fd, also when it fails. */
@@ -330,17 +436,23 @@ int api_server_start(const Config *cfg, ApiServer **ret) {
                                   MHD_OPTION_THREAD_POOL_SIZE, threads,
                                   MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
                                   MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
-                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) 120,
+                                  MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+                                  MHD_OPTION_CONNECTION_LIMIT, hard_limit,
+                                  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned) cfg->max_connections_per_ip,
+                                  /* an idle timeout; api_conn.c adds the deadline for headers */
+                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) cfg->header_timeout,
                                   MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 128 * 1024,
                                   MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
                                   MHD_OPTION_END);
         if (!s->mhd) {
                 log_error("http", "cannot serve on %s: libmicrohttpd did not start (log_level = debug tells why)",
                           cfg->listen);
+                api_conns_free(s->conns);
                 free(s);
                 return -EIO;
         }
-        log_info("http", "listening on %s with %u threads; public URL %s", cfg->listen, threads, api_base_url());
+        log_info("http", "listening on %s with %u threads, %u connections (%lld per address); public URL %s",
+                 cfg->listen, threads, s->max_connections, (long long) cfg->max_connections_per_ip, api_base_url());
         *ret = s;
         return 0;
 }
@@ -349,6 +461,7 @@ ApiServer *api_server_stop(ApiServer *s) {
         if (!s)
                 return NULL;
         MHD_stop_daemon(s->mhd);
+        api_conns_free(s->conns);
         free(s);
         return NULL;
 }

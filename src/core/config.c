@@ -40,6 +40,20 @@ static const ConfigKey keys[] = {
             "Least severe log level written to stderr: debug, info, warning or error."),
         KEY("server", "access_log", CONFIG_BOOL, access_log, "true", 0, 0,
             "Log one line per HTTP request."),
+        KEY("server", "max_connections", CONFIG_INT, max_connections, "1000", 1, 100000,
+            "Open connections served normally.  A request that arrives while more are open\n"
+            "gets 503 and its connection is closed; up to a quarter more (plus 16) are\n"
+            "accepted for that, and beyond those new connections wait to be accepted."),
+        KEY("server", "max_connections_per_ip", CONFIG_INT, max_connections_per_ip, "250", 0, 100000,
+            "Open connections one client address may hold; more are closed at once.\n"
+            "0: no limit (behind a reverse proxy every client has the proxy's address)."),
+        KEY("server", "header_timeout", CONFIG_INT, header_timeout, "10", 1, 3600,
+            "Seconds a client has to send a request's headers, counted from when the\n"
+            "connection is accepted or its previous request ended, however slowly bytes\n"
+            "arrive; also how long an idle kept-alive connection stays open."),
+        KEY("server", "body_timeout", CONFIG_INT, body_timeout, "60", 1, 86400,
+            "Seconds a request body (an image upload) or a response may stall, with not\n"
+            "one byte moving, before the connection is closed."),
         KEY("database", "connection", CONFIG_STRING, db_connection, "sqlite:gureum.db", 0, 0,
             "Database to use.  sqlite:PATH is an SQLite file (relative to the state directory)."),
         KEY("identity", "token_expiration", CONFIG_INT, token_expiration, "3600", 60, 31536000,

@@ -18,6 +18,10 @@ typedef struct Config {
         int64_t max_body_size;    /* bytes of a JSON request body */
         char *log_level;
         bool access_log;
+        int64_t max_connections;         /* above this, requests get 503 */
+        int64_t max_connections_per_ip;  /* 0 = no limit */
+        int64_t header_timeout;          /* seconds to send a request's headers */
+        int64_t body_timeout;            /* seconds a body or response may stall */
         /* [database] */
         char *db_connection;      /* sqlite:PATH (relative to state_dir) */
         /* [identity] */

@@ -37,6 +37,10 @@ static void test_defaults(void **state) {
         assert_int_equal(c.max_body_size, 1048576);
         assert_string_equal(c.log_level, "info");
         assert_true(c.access_log);
+        assert_int_equal(c.max_connections, 1000);
+        assert_int_equal(c.max_connections_per_ip, 250);
+        assert_int_equal(c.header_timeout, 10);
+        assert_int_equal(c.body_timeout, 60);
         assert_string_equal(c.db_connection, "sqlite:gureum.db");
         assert_int_equal(c.token_expiration, 3600);
         assert_int_equal(c.password_hash_opslimit, 2);
