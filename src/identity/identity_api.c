@@ -167,10 +167,14 @@ static int user_password(Ctx *c, const ApiCall *call, json_t *body, ApiReply *re
         _cleanup_json_ json_t *user = NULL, *patch = NULL, *updated = NULL;
         int r;
 
-        /* Knowing the original password is the authorization, as in Keystone. */
+        /*
+         * Knowing the original password is the authorization, as in Keystone.
+         * An unknown user costs the same check (user NULL): timing must not
+         * tell which user ids exist.
+         */
         r = res_lookup(c, &res_user, id, &user);
-        if (r == -ENOENT || (r >= 0 && password_verify(jx_string(user, "password_hash"),
-                                                         jx_string(u, "original_password")) < 0))
+        if ((r == -ENOENT || r >= 0) &&
+            password_verify(jx_string(user, "password_hash"), jx_string(u, "original_password")) < 0)
                 return ctx_error(c, -EPERM, RES_USER, "The request you have made requires authentication.");
         if (r < 0)
                 return ctx_error(c, r, RES_USER, "Database error while reading user %s.", id);
