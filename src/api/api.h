@@ -111,6 +111,12 @@ typedef struct ApiRoute {
          * reads it).  Parameters such as charset are ignored.
          */
         const char *const *media;
+        /*
+         * The handler hashes or checks a password (argon2id, ~100 ms of
+         * CPU and 64 MiB): it runs on the hash pool at a lower priority
+         * while the HTTP worker serves other connections (issue 7, F3).
+         */
+        bool hashes;
 } ApiRoute;
 
 typedef struct ApiService {

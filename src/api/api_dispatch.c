@@ -362,9 +362,8 @@ static int run_checks(Ctx *c, ApiCall *call, int refused) {
         return 0;
 }
 
-/* Steps 1-6 of the pipeline; returns the handler's result or the first failure. */
-static int run_pipeline(Ctx *c, ApiCall *call, const Buf *body, int refused, ApiReply *reply) {
-        _cleanup_json_ json_t *req = NULL;
+/* Steps 1-5 of the pipeline, up to the handler: the first failure, or 0 with the validated body. */
+static int run_pipeline(Ctx *c, ApiCall *call, const Buf *body, int refused, json_t **ret_req) {
         int r;
 
         r = run_checks(c, call, refused);
@@ -372,10 +371,7 @@ static int run_pipeline(Ctx *c, ApiCall *call, const Buf *body, int refused, Api
                 return r;
         if (call->route->upload)
                 return ctx_error(c, -EINVAL, RES_NONE, "This upload could not be streamed.");
-        r = parse_body(c, call, body, &req);
-        if (r < 0)
-                return r;
-        return call->route->handler(c, call, req, reply);
+        return parse_body(c, call, body, ret_req);
 }
 
 /*
@@ -394,6 +390,16 @@ static int check_headers(Ctx *c, const ApiReply *reply) {
         if (reply->content_type && !api_header_value_valid(reply->content_type))
                 return ctx_error(c, -EIO, RES_NONE, "Refusing to send a Content-Type that holds control characters.");
         return 0;
+}
+
+/* Frees what a reply holds, when it is not rendered. */
+static void reply_done(ApiReply *reply) {
+        if (reply->has_file)
+                close(reply->file_fd);
+        json_decref(reply->body);
+        free(reply->content_type);
+        api_headers_done(&reply->headers);
+        *reply = (ApiReply) {};
 }
 
 /* Turns a handler's result (r, reply) into the response; consumes reply. */
@@ -424,24 +430,70 @@ static void render(Ctx *c, const ApiCall *call, int r, ApiReply *reply, ApiRespo
                         reply->has_file = false;
                 }
         }
-        if (reply->has_file)
-                close(reply->file_fd);
-        if (reply->body)
-                json_decref(reply->body);
-        free(reply->content_type);
-        api_headers_done(&reply->headers);
-        *reply = (ApiReply) {};
+        reply_done(reply);
 }
 
-void api_dispatch(struct MHD_Connection *conn, const char *method, const char *path, const Buf *body,
-                  int refused, Ctx *c, ApiResponse *ret) {
+/* A request whose handler runs on the hash pool, between api_dispatch and api_pending_finish. */
+struct ApiPending {
+        ApiCall call;
+        Ctx *c;              /* borrowed from the HTTP request, which outlives this */
+        json_t *req;         /* the validated body */
+        ApiReply reply;
+        int r;               /* the handler's result */
+};
+
+int api_dispatch(struct MHD_Connection *conn, const char *method, const char *path, const Buf *body,
+                 int refused, Ctx *c, ApiPending **ret_pending, ApiResponse *ret) {
         ApiCall call = { .conn = conn, .method = method, .path = path, .service = find_service(path) };
+        _cleanup_json_ json_t *req = NULL;
         ApiReply reply = {};
         int r;
 
-        r = run_pipeline(c, &call, body, refused, &reply);
+        r = run_pipeline(c, &call, body, refused, &req);
+        if (r >= 0 && call.route->hashes && ret_pending) {
+                ApiPending *p = xcalloc(1, sizeof(*p));
+                p->call = call;
+                p->c = c;
+                p->req = TAKE_PTR(req);
+                *ret_pending = p;
+                return 1;
+        }
+        if (r >= 0)
+                r = call.route->handler(c, &call, req, &reply);
         render(c, &call, r, &reply, ret);
         call_done(&call);
+        return 0;
+}
+
+void api_pending_run(ApiPending *p) {
+        struct Db *db = p->c->db;
+
+        /* Database connections belong to threads: use this one's while the handler runs here. */
+        p->c->db = db_thread();
+        if (p->c->db)
+                p->r = p->call.route->handler(p->c, &p->call, p->req, &p->reply);
+        else
+                p->r = ctx_error(p->c, -EAGAIN, RES_NONE, "The database is not available.");
+        p->c->db = db;
+}
+
+void api_pending_cancel(ApiPending *p, int r) {
+        p->r = r;
+}
+
+void api_pending_finish(ApiPending *p, ApiResponse *ret) {
+        render(p->c, &p->call, p->r, &p->reply, ret);
+        api_pending_free(p);
+}
+
+ApiPending *api_pending_free(ApiPending *p) {
+        if (!p)
+                return NULL;
+        reply_done(&p->reply);
+        json_decref(p->req);
+        call_done(&p->call);
+        free(p);
+        return NULL;
 }
 
 struct ApiStream {

@@ -8,6 +8,7 @@
  */
 #include "api/api_conn.h"
 #include "api/api_internal.h"
+#include "core/workpool.h"
 #include "db/db.h"
 #include "util/log.h"
 
@@ -24,6 +25,7 @@ struct ApiServer {
         const Config *cfg;
         ApiConns *conns;          /* every open connection */
         unsigned max_connections; /* above this, requests get 503 */
+        WorkPool *hash_pool;      /* runs the handlers of routes that hash passwords */
 };
 
 /* Everything one request owns; made by on_uri, freed by on_completed. */
@@ -34,6 +36,9 @@ typedef struct Request {
         bool responded;         /* a response was queued */
         Buf body;
         int refused;            /* 0, -EFBIG (body) or -ENAMETOOLONG (query): see api_dispatch */
+        ApiPending *pending;    /* the handler runs (or ran) on the hash pool, or NULL */
+        WorkItem work;          /* runs pending; while queued or running, the connection is suspended */
+        struct MHD_Connection *conn; /* for resuming it */
         int64_t started;        /* usec */
         unsigned status;
         size_t sent;
@@ -45,6 +50,7 @@ typedef struct Request {
 static void request_free(Request *rq) {
         if (rq->stream)
                 api_stream_abort(rq->stream);
+        api_pending_free(rq->pending);
         ctx_done(&rq->ctx);
         buf_done(&rq->body);
         free(rq->method);
@@ -147,7 +153,7 @@ static enum MHD_Result refuse_now(struct MHD_Connection *conn, Request *rq, int 
         ApiResponse res = {};
         enum MHD_Result ret;
 
-        api_dispatch(conn, rq->method, rq->path, NULL, refused, &rq->ctx, &res);
+        api_dispatch(conn, rq->method, rq->path, NULL, refused, &rq->ctx, NULL, &res);
         ret = respond(conn, rq, &rq->ctx, &res, true);
         api_response_done(&res);
         return ret;
@@ -186,6 +192,41 @@ static int headers_received(ApiServer *s, struct MHD_Connection *conn, Ctx *c) {
         if (api_conns_count(s->conns) > s->max_connections)
                 return ctx_error(c, -EAGAIN, RES_NONE, "The server has too many open connections; retry later.");
         return check_transfer_encoding(conn, c);
+}
+
+static void work_run(WorkItem *w) {
+        Request *rq = (Request *) ((char *) w - offsetof(Request, work));
+        api_pending_run(rq->pending);
+}
+
+/* The pool is done with rq (ran it, or stopped first): hand the connection back to libmicrohttpd. */
+static void work_done(WorkItem *w, int r) {
+        Request *rq = (Request *) ((char *) w - offsetof(Request, work));
+        if (r < 0)
+                api_pending_cancel(rq->pending, ctx_error(&rq->ctx, -EAGAIN, RES_NONE,
+                                                          "The server is shutting down; retry later."));
+        /* The last touch: once resumed, a worker may answer and free rq. */
+        MHD_resume_connection(rq->conn);
+}
+
+/*
+ * Runs the handler on the hash pool.  The connection is suspended first
+ * (libmicrohttpd forbids resuming a connection that is not suspended),
+ * and when the pool cannot take the request it is resumed at once and
+ * answered 503.  Either way on_request is called again after the resume,
+ * and answers with rq->pending's result.
+ */
+static enum MHD_Result run_on_pool(ApiServer *s, struct MHD_Connection *conn, Request *rq) {
+        rq->conn = conn;
+        rq->work = (WorkItem) { .run = work_run, .done = work_done };
+        MHD_suspend_connection(conn);
+        if (work_pool_submit(s->hash_pool, &rq->work) < 0) {
+                api_pending_cancel(rq->pending,
+                                   ctx_error(&rq->ctx, -EAGAIN, RES_NONE,
+                                             "Too many requests are waiting for a password check; retry later."));
+                MHD_resume_connection(conn);
+        }
+        return MHD_YES;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -239,10 +280,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (rq->responded)
                 return MHD_YES;
 
-        if (rq->stream) {
+        if (rq->pending) /* resumed: the hash pool is done with it */
+                api_pending_finish(TAKE_PTR(rq->pending), &res);
+        else if (rq->stream)
                 api_stream_finish(TAKE_PTR(rq->stream), &res);
-        } else
-                api_dispatch(conn, method, url, &rq->body, rq->refused, &rq->ctx, &res);
+        else if (api_dispatch(conn, method, url, &rq->body, rq->refused, &rq->ctx, &rq->pending, &res) > 0)
+                return run_on_pool(s, conn, rq);
         ret = respond(conn, rq, &rq->ctx, &res, false);
         api_response_done(&res);
         return ret;
@@ -329,6 +372,9 @@ static int listen_socket_open(const struct sockaddr *addr, socklen_t addrlen, in
         return 0;
 }
 
+/* How much lower the password hashing threads' priority is than the HTTP workers'. */
+#define HASH_NICENESS 10
+
 /* File descriptors kept free of connections: the database, image files, libmicrohttpd's own. */
 #define FD_RESERVE 256
 
@@ -378,7 +424,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
 int api_server_start(const Config *cfg, ApiServer **ret) {
         struct sockaddr_storage addr;
         socklen_t addrlen;
-        unsigned threads = (unsigned) cfg->threads, hard_limit;
+        unsigned threads = (unsigned) cfg->threads, hard_limit, hash_threads = (unsigned) cfg->password_hash_threads;
         int listen_fd = -1, r;
 
         r = resolve_listen(cfg->listen, &addr, &addrlen);
@@ -407,10 +453,18 @@ int api_server_start(const Config *cfg, ApiServer **ret) {
         ApiServer *s = xcalloc(1, sizeof(*s));
         s->cfg = cfg;
         connection_limits(cfg, &s->max_connections, &hard_limit);
+        if (hash_threads == 0) {
+                long n = sysconf(_SC_NPROCESSORS_ONLN);
+                hash_threads = n > 0 ? (unsigned) n : 1;
+        }
         r = api_conns_new(cfg->header_timeout * 1000000, &s->conns);
+        if (r >= 0)
+                r = work_pool_new("gureum-hash", hash_threads, (unsigned) cfg->password_hash_queue, HASH_NICENESS,
+                                  &s->hash_pool);
         if (r < 0) {
-                log_error("http", "cannot start the connection housekeeping thread: %s", strerror(-r));
+                log_error("http", "cannot start the connection and password hashing threads: %s", strerror(-r));
                 close(listen_fd);
+                api_conns_free(s->conns);
                 free(s);
                 return r;
         }
@@ -427,7 +481,7 @@ int api_server_start(const Config *cfg, ApiServer **ret) {
          * poll finds the socket readable, the read returns 0, and the
          * connection is closed at once.
          */
-        unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+        unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
         if (addr.ss_family == AF_INET6)
                 flags |= MHD_USE_IPv6;
         /* From here on libmicrohttpd owns listen_fd, also when it fails. */
@@ -447,12 +501,14 @@ int api_server_start(const Config *cfg, ApiServer **ret) {
         if (!s->mhd) {
                 log_error("http", "cannot serve on %s: libmicrohttpd did not start (log_level = debug tells why)",
                           cfg->listen);
+                work_pool_free(s->hash_pool);
                 api_conns_free(s->conns);
                 free(s);
                 return -EIO;
         }
-        log_info("http", "listening on %s with %u threads, %u connections (%lld per address); public URL %s",
-                 cfg->listen, threads, s->max_connections, (long long) cfg->max_connections_per_ip, api_base_url());
+        log_info("http", "listening on %s with %u threads, %u connections (%lld per address), %u password hashing"
+                 " threads; public URL %s", cfg->listen, threads, s->max_connections,
+                 (long long) cfg->max_connections_per_ip, hash_threads, api_base_url());
         *ret = s;
         return 0;
 }
@@ -460,7 +516,15 @@ int api_server_start(const Config *cfg, ApiServer **ret) {
 ApiServer *api_server_stop(ApiServer *s) {
         if (!s)
                 return NULL;
+        /*
+         * libmicrohttpd aborts when stopped with a suspended connection: stop
+         * the pool first, which resumes every connection it holds (requests
+         * still queued get 503), and leaves later ones 503 without suspending
+         * them for long (run_on_pool).
+         */
+        work_pool_stop(s->hash_pool);
         MHD_stop_daemon(s->mhd);
+        s->hash_pool = work_pool_free(s->hash_pool);
         api_conns_free(s->conns);
         free(s);
         return NULL;

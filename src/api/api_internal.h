@@ -53,6 +53,8 @@ void api_stream_abort(ApiStream *s);
 
 void api_response_done(ApiResponse *r);
 
+typedef struct ApiPending ApiPending;
+
 /*
  * Runs the pipeline for one request whose body has been read.  body may be
  * NULL when the request had none.  refused is 0, or why the HTTP layer
@@ -63,8 +65,25 @@ void api_response_done(ApiResponse *r);
  * The last two are answered for any path, and the HTTP layer records
  * their message in c first.
  */
-void api_dispatch(struct MHD_Connection *conn, const char *method, const char *path, const Buf *body,
-                  int refused, Ctx *c, ApiResponse *ret);
+int api_dispatch(struct MHD_Connection *conn, const char *method, const char *path, const Buf *body,
+                 int refused, Ctx *c, ApiPending **ret_pending, ApiResponse *ret);
+
+/*
+ * The pipeline can stop before a route's handler when the route hashes
+ * passwords (ApiRoute.hashes): api_dispatch then returns 1 with the
+ * request in *ret_pending instead of a response, and the caller runs the
+ * handler on the hash pool.  With ret_pending NULL it always returns 0
+ * with the response in *ret.  method, path and conn must outlive the
+ * pending request; c too, and nothing else may use c meanwhile.
+ */
+/* Runs the handler, on any thread, with that thread's database connection. */
+void api_pending_run(ApiPending *p);
+/* Gives up instead of running the handler; the caller recorded why in the Ctx (e.g. -EAGAIN). */
+void api_pending_cancel(ApiPending *p, int r);
+/* The response, after api_pending_run or api_pending_cancel; frees p. */
+void api_pending_finish(ApiPending *p, ApiResponse *ret);
+/* Frees p without a response.  NULL-safe; returns NULL. */
+ApiPending *api_pending_free(ApiPending *p);
 
 /* Set once at start by api_server_start. */
 void api_dispatch_setup(const Config *cfg);

@@ -62,6 +62,13 @@ static const ConfigKey keys[] = {
             "argon2id passes over memory when hashing a password (libsodium opslimit)."),
         KEY("identity", "password_hash_memlimit", CONFIG_INT, password_hash_memlimit, "65536", 8192, 4194304,
             "argon2id memory per password hash, in KiB (65536 = libsodium's INTERACTIVE)."),
+        KEY("identity", "password_hash_threads", CONFIG_INT, password_hash_threads, "0", 0, 256,
+            "Threads that hash and check passwords (token requests with a password, user\n"
+            "create and update, password change), at a lower priority than the HTTP\n"
+            "workers, which serve other requests meanwhile.  Each uses password_hash_memlimit\n"
+            "of memory while it hashes.  0 picks the number of CPUs."),
+        KEY("identity", "password_hash_queue", CONFIG_INT, password_hash_queue, "64", 0, 100000,
+            "Requests that may wait for a password hashing thread; more get 503."),
         KEY("identity", "max_active_keys", CONFIG_INT, max_active_keys, "3", 2, 100,
             "Token encryption keys kept by `gureum token-key rotate`, counting the staged key."),
         KEY("image", "quota_count", CONFIG_INT, image_quota_count, "1000", 0, 1000000000,

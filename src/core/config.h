@@ -28,6 +28,8 @@ typedef struct Config {
         int64_t token_expiration;        /* seconds */
         int64_t password_hash_opslimit;  /* argon2id passes */
         int64_t password_hash_memlimit;  /* argon2id memory, KiB */
+        int64_t password_hash_threads;   /* threads hashing passwords; 0 = automatic */
+        int64_t password_hash_queue;     /* requests waiting for one, at most */
         int64_t max_active_keys;         /* token keys kept by rotation */
         /* [image] */
         int64_t image_quota_count;       /* images per project */

@@ -45,6 +45,8 @@ static void test_defaults(void **state) {
         assert_int_equal(c.token_expiration, 3600);
         assert_int_equal(c.password_hash_opslimit, 2);
         assert_int_equal(c.password_hash_memlimit, 65536);
+        assert_int_equal(c.password_hash_threads, 0);
+        assert_int_equal(c.password_hash_queue, 64);
         assert_int_equal(c.max_active_keys, 3);
 
         /* An empty or comment-only file leaves every default. */
