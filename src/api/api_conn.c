@@ -9,11 +9,17 @@
  * and closes the connection in its own thread; we never close a socket
  * libmicrohttpd owns, and the socket stays open until its NOTIFY_CLOSED
  * (api_conns_remove), which takes our lock.  Issue 7, F2.
+ *
+ * The same thread gives freed memory back to the system when the server
+ * falls idle (no connection open) after serving: glibc keeps what threads
+ * freed in their arenas, and after a burst of load the daemon's RSS stayed
+ * well above its idle size (issue 7, F6).
  */
 #include "api/api_conn.h"
 #include "util/log.h"
 
 #include <assert.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -35,6 +41,7 @@ struct ApiConns {
         bool stopping;
         int64_t header_timeout;  /* usec */
         unsigned count;          /* open connections */
+        bool served;             /* a connection was opened since memory was last trimmed */
         ApiConn *head, *tail;    /* waiting for headers, earliest deadline first */
 };
 
@@ -91,6 +98,13 @@ static void *housekeeping(void *userdata) {
                                   (long long) (t->header_timeout / 1000000));
                         continue;
                 }
+                if (t->count == 0 && t->served) {
+                        t->served = false;
+                        pthread_mutex_unlock(&t->lock);
+                        (void) malloc_trim(0);
+                        pthread_mutex_lock(&t->lock);
+                        continue;
+                }
                 int64_t until = now + TICK_USEC;
                 if (c && c->deadline < until)
                         until = c->deadline;
@@ -143,6 +157,7 @@ ApiConn *api_conns_add(ApiConns *t, int fd) {
         c->fd = fd;
         pthread_mutex_lock(&t->lock);
         t->count++;
+        t->served = true;
         waiting_append(t, c);
         pthread_mutex_unlock(&t->lock);
         return c;

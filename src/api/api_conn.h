@@ -15,6 +15,8 @@ typedef struct ApiConn ApiConn;     /* one connection, owned by ApiConns */
  * Starts the housekeeping thread.  A request whose headers take longer
  * than header_timeout_usec from the moment its connection waits for them
  * (accepted, or done with the previous request) has its socket shut down.
+ * When the last connection closes, the thread gives free memory back to
+ * the kernel with malloc_trim, within a second.
  */
 int api_conns_new(int64_t header_timeout_usec, ApiConns **ret);
 /* Stops the thread and frees t; every connection must have been removed. */

@@ -13,12 +13,16 @@
 #include "util/log.h"
 
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+
+/* A request that held this much body in memory returns free memory to the system when done (F6). */
+#define TRIM_AFTER_BYTES (1024 * 1024)
 
 struct ApiServer {
         struct MHD_Daemon *mhd;
@@ -42,6 +46,7 @@ typedef struct Request {
         int64_t started;        /* usec */
         unsigned status;
         size_t sent;
+        size_t held;            /* bytes of request and response body held in memory */
         char request_id[48];
         char *method;
         char *path;
@@ -115,6 +120,7 @@ static enum MHD_Result respond(struct MHD_Connection *conn, Request *rq, Ctx *c,
                                                        res->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
                 res->body = NULL; /* MHD owns it now */
                 rq->sent = res->body_len;
+                rq->held = rq->body.len + res->body_len;
         }
         if (!resp)
                 return MHD_NO;
@@ -321,8 +327,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          (double) (now_usec() - rq->started) / 1000.0,
                          toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
         }
+        bool large = rq->held >= TRIM_AFTER_BYTES;
         request_free(rq);
         *con_cls = NULL;
+        /* Parsing and rendering a large body leaves megabytes free in this thread's arena: give them back. */
+        if (large)
+                (void) malloc_trim(0);
 }
 
 static int resolve_listen(const char *listen, struct sockaddr_storage *ret, socklen_t *ret_len) {
