@@ -203,7 +203,7 @@ def test_full_hash_queue_answers_503(name):
     concurrent logins most are refused at once with 503 (Keystone's shape)
     instead of piling up; the server recovers as soon as they are done."""
     cloud = Cloud(extra_config="\n[identity]\npassword_hash_threads = 1\npassword_hash_queue = 1\n"
-                               "password_hash_opslimit = 8\n")
+                               "password_hash_opslimit = 16\n")
     try:
         results = []
         lock = threading.Lock()
@@ -225,5 +225,52 @@ def test_full_hash_queue_answers_503(name):
             if code == 503:
                 assert body["error"]["code"] == 503 and "retry" in body["error"]["message"], body
         cloud.token()  # the queue drained: logins work again
+    finally:
+        cloud.close()
+
+
+def hash_thread_cpu_ticks(pid):
+    """CPU ticks used so far by the daemon's password hashing threads."""
+    total = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+                if f.read().strip() != "gureum-hash":
+                    continue
+            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        except FileNotFoundError:
+            pass
+    return total
+
+
+def test_stop_while_requests_wait_for_a_hash():
+    """libmicrohttpd aborts if stopped with a suspended connection: a
+    daemon stopped while a hash runs and others wait must still exit 0 (the
+    waiting requests get 503), under the sanitizers too."""
+    cloud = Cloud(extra_config="\n[identity]\npassword_hash_threads = 1\npassword_hash_queue = 8\n"
+                               "password_hash_opslimit = 16\n")
+    results = []
+    try:
+        def login():
+            try:
+                r = requests.post(cloud.identity + "/auth/tokens", json=auth_body("gureum-test-nobody", "x"),
+                                  timeout=120)
+                results.append(r.status_code)
+            except requests.ConnectionError:
+                results.append("closed")
+
+        threads = [threading.Thread(target=login) for _ in range(4)]
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 60
+        while hash_thread_cpu_ticks(cloud.proc.pid) == 0:  # a hash is running
+            assert time.monotonic() < deadline, "no hash started"
+            time.sleep(0.01)
+        cloud.stop()  # raises unless gureumd exits 0 within 10 s
+        for t in threads:
+            t.join()
+        assert len(results) == 4 and set(results) <= {401, 503, "closed"}, results
     finally:
         cloud.close()
