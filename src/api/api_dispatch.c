@@ -466,7 +466,7 @@ int api_dispatch(struct MHD_Connection *conn, const char *method, const char *pa
 }
 
 void api_pending_run(ApiPending *p) {
-        struct Db *db = p->c->db;
+        Db *db = p->c->db;
 
         /* Database connections belong to threads: use this one's while the handler runs here. */
         p->c->db = db_thread();

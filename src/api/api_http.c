@@ -431,53 +431,47 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
         log_debug("http", "%s", msg);
 }
 
-int api_server_start(const Config *cfg, ApiServer **ret) {
+static unsigned cpus(void) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        return n > 0 ? (unsigned) n : 1;
+}
+
+/* Resolves cfg->listen and opens the listen socket, saying why when it cannot. */
+static int listen_open(const Config *cfg, int *ret_fd, sa_family_t *ret_family) {
         struct sockaddr_storage addr;
         socklen_t addrlen;
-        unsigned threads = (unsigned) cfg->threads, hard_limit, hash_threads = (unsigned) cfg->password_hash_threads;
-        int listen_fd = -1, r;
+        int r;
 
         r = resolve_listen(cfg->listen, &addr, &addrlen);
         if (r < 0) {
                 log_error("http", "invalid listen address '%s'", cfg->listen);
                 return r;
         }
-        if (threads == 0) {
-                long n = sysconf(_SC_NPROCESSORS_ONLN);
-                threads = (unsigned) (n > 0 ? 2 * n : 4);
-                if (threads < 4)
-                        threads = 4;
-        }
-        r = listen_socket_open((struct sockaddr *) &addr, addrlen, &listen_fd);
-        if (r == -EADDRINUSE) {
+        r = listen_socket_open((struct sockaddr *) &addr, addrlen, ret_fd);
+        if (r == -EADDRINUSE)
                 log_error("http", "cannot listen on %s: the address is in use (is another gureumd serving it?)",
                           cfg->listen);
-                return r;
-        }
-        if (r < 0) {
+        else if (r < 0)
                 log_error("http", "cannot listen on %s: %s", cfg->listen, strerror(-r));
+        if (r < 0)
                 return r;
-        }
-        api_dispatch_setup(cfg);
+        *ret_family = addr.ss_family;
+        return 0;
+}
 
-        ApiServer *s = xcalloc(1, sizeof(*s));
-        s->cfg = cfg;
-        connection_limits(cfg, &s->max_connections, &hard_limit);
-        if (hash_threads == 0) {
-                long n = sysconf(_SC_NPROCESSORS_ONLN);
-                hash_threads = n > 0 ? (unsigned) n : 1;
-        }
-        r = api_conns_new(cfg->header_timeout * 1000000, &s->conns);
-        if (r >= 0)
-                r = work_pool_new("gureum-hash", hash_threads, (unsigned) cfg->password_hash_queue, HASH_NICENESS,
-                                  &s->hash_pool);
-        if (r < 0) {
-                log_error("http", "cannot start the connection and password hashing threads: %s", strerror(-r));
-                close(listen_fd);
-                api_conns_free(s->conns);
-                free(s);
-                return r;
-        }
+/* Frees a server whose libmicrohttpd daemon is stopped (or never started). */
+static ApiServer *server_free(ApiServer *s) {
+        if (!s)
+                return NULL;
+        work_pool_free(s->hash_pool);
+        api_conns_free(s->conns);
+        free(s);
+        return NULL;
+}
+
+/* Starts libmicrohttpd on listen_fd, which it owns from here on, also when it fails. */
+static int mhd_start(ApiServer *s, int listen_fd, sa_family_t family, unsigned threads, unsigned hard_limit) {
+        const Config *cfg = s->cfg;
         /*
          * poll, not epoll.  libmicrohttpd 0.9.75 adds connections to epoll
          * edge-triggered and stops reading a socket once a read returns
@@ -492,9 +486,9 @@ int api_server_start(const Config *cfg, ApiServer **ret) {
          * connection is closed at once.
          */
         unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
-        if (addr.ss_family == AF_INET6)
+
+        if (family == AF_INET6)
                 flags |= MHD_USE_IPv6;
-        /* From here on libmicrohttpd owns listen_fd, also when it fails. */
         s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
                                   MHD_OPTION_LISTEN_SOCKET, listen_fd,
                                   MHD_OPTION_THREAD_POOL_SIZE, threads,
@@ -511,10 +505,42 @@ int api_server_start(const Config *cfg, ApiServer **ret) {
         if (!s->mhd) {
                 log_error("http", "cannot serve on %s: libmicrohttpd did not start (log_level = debug tells why)",
                           cfg->listen);
-                work_pool_free(s->hash_pool);
-                api_conns_free(s->conns);
-                free(s);
                 return -EIO;
+        }
+        return 0;
+}
+
+int api_server_start(const Config *cfg, ApiServer **ret) {
+        unsigned threads = (unsigned) cfg->threads, hash_threads = (unsigned) cfg->password_hash_threads, hard_limit;
+        sa_family_t family = AF_INET;
+        int listen_fd = -1, r;
+
+        if (threads == 0)
+                threads = 2 * cpus() < 4 ? 4 : 2 * cpus();
+        if (hash_threads == 0)
+                hash_threads = cpus();
+        r = listen_open(cfg, &listen_fd, &family);
+        if (r < 0)
+                return r;
+        api_dispatch_setup(cfg);
+
+        ApiServer *s = xcalloc(1, sizeof(*s));
+        s->cfg = cfg;
+        connection_limits(cfg, &s->max_connections, &hard_limit);
+        r = api_conns_new(cfg->header_timeout * 1000000, &s->conns);
+        if (r >= 0)
+                r = work_pool_new("gureum-hash", hash_threads, (unsigned) cfg->password_hash_queue, HASH_NICENESS,
+                                  &s->hash_pool);
+        if (r < 0) {
+                log_error("http", "cannot start the connection and password hashing threads: %s", strerror(-r));
+                close(listen_fd);
+                server_free(s);
+                return r;
+        }
+        r = mhd_start(s, listen_fd, family, threads, hard_limit);
+        if (r < 0) {
+                server_free(s);
+                return r;
         }
         log_info("http", "listening on %s with %u threads, %u connections (%lld per address), %u password hashing"
                  " threads; public URL %s", cfg->listen, threads, s->max_connections,
@@ -534,8 +560,5 @@ ApiServer *api_server_stop(ApiServer *s) {
          */
         work_pool_stop(s->hash_pool);
         MHD_stop_daemon(s->mhd);
-        s->hash_pool = work_pool_free(s->hash_pool);
-        api_conns_free(s->conns);
-        free(s);
-        return NULL;
+        return server_free(s);
 }
