@@ -39,7 +39,15 @@ class Cloud:
         if extra_config:
             with open(os.path.join(self.state, "gureum.conf"), "a") as f:
                 f.write(extra_config)
-        self.start()
+        try:
+            self.start()
+        except Exception:
+            # No fixture will close a cloud that never started: remove its state dir now.
+            try:
+                self.close()
+            except Exception:
+                pass
+            raise
 
     def start(self):
         self.log = open(os.path.join(self.state, "gureumd.log"), "ab")
