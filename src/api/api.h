@@ -42,12 +42,35 @@ typedef enum ApiErrorStyle {
 
 typedef struct ApiCall ApiCall;
 
+/* One response header; both strings owned. */
+typedef struct ApiHeader {
+        char *name;
+        char *value;
+} ApiHeader;
+
+/* Extra response headers, sent in order; see api_headers.c. */
+typedef struct ApiHeaders {
+        ApiHeader *items;
+        size_t n;
+} ApiHeaders;
+
+/* Appends a copy of name and value; a NULL value adds nothing. */
+void api_headers_add(ApiHeaders *h, const char *name, const char *value);
+void api_headers_done(ApiHeaders *h);
+/*
+ * Whether a header may be sent: the name is an HTTP token, the value has
+ * no control character but tab (so no CR or LF that could start another
+ * header).  The pipeline answers 500 rather than send one that is not.
+ */
+bool api_header_name_valid(const char *name);
+bool api_header_value_valid(const char *value);
+
 /* What a handler hands back on success. */
 typedef struct ApiReply {
         int status;              /* 0: the route's .ok */
         json_t *body;            /* owned; NULL for an empty body */
         char *content_type;      /* owned; NULL: application/json */
-        Buf headers;             /* "Name: value\n" lines, added verbatim; sent with an error too */
+        ApiHeaders headers;      /* added with api_reply_header; sent with an error too */
         int file_fd;             /* owned when has_file: sent with sendfile, then closed */
         bool has_file;
         uint64_t file_offset;
@@ -81,6 +104,19 @@ typedef struct ApiRoute {
         int ok;                  /* success status; 0 means 200 */
         const void *data;        /* handed to the handler: generic handlers serve many resources */
         const ApiUpload *upload; /* streamed body; handler is unused when set */
+        /*
+         * Content-Types a body may have (NULL-terminated), checked before
+         * the schema.  NULL: JSON, that is application/json or any
+         * application/...+json, or no Content-Type at all (as Keystone
+         * reads it).  Parameters such as charset are ignored.
+         */
+        const char *const *media;
+        /*
+         * The handler hashes or checks a password (argon2id, ~100 ms of
+         * CPU and 64 MiB): it runs on the hash pool at a lower priority
+         * while the HTTP worker serves other connections (issue 7, F3).
+         */
+        bool hashes;
 } ApiRoute;
 
 typedef struct ApiService {
@@ -90,6 +126,8 @@ typedef struct ApiService {
         const ApiRoute *routes;  /* ends with an entry whose method is NULL */
         const char *catalog_type; /* published in the catalog under this type, e.g. "identity" */
         const char *catalog_name; /* and this name, e.g. "keystone" */
+        /* What a body with the wrong Content-Type gets: -EINVAL (Keystone's 400) or 0 for 415 (Glance). */
+        int media_error;
 } ApiService;
 
 /* Accessors for the request being handled. */
@@ -110,10 +148,11 @@ const char *api_base_url(void);
 const Config *api_config(void);
 
 /*
- * Adds a response header.  It is sent whether the handler then succeeds or
- * fails: a header that belongs to an error (Content-Range of a 416) is set
- * before the failing return, one that belongs to success after the last
- * possible failure.
+ * Adds a response header (copies both strings; a NULL value adds nothing).
+ * A name or value with control characters makes the response a 500.  It is
+ * sent whether the handler then succeeds or fails: a header that belongs to
+ * an error (Content-Range of a 416) is set before the failing return, one
+ * that belongs to success after the last possible failure.
  */
 void api_reply_header(ApiReply *reply, const char *name, const char *value);
 

@@ -13,6 +13,7 @@
 #include "util/log.h"
 
 #include <microhttpd.h>
+#include <strings.h>
 
 static const Config *config;
 static char *base_url;
@@ -37,7 +38,7 @@ void api_response_done(ApiResponse *r) {
         r->has_file = false;
         free(r->body);
         free(r->content_type);
-        buf_done(&r->headers);
+        api_headers_done(&r->headers);
 }
 
 const char *api_param(const ApiCall *call, const char *name) {
@@ -109,7 +110,7 @@ const char *api_method(const ApiCall *call) {
 }
 
 void api_reply_header(ApiReply *reply, const char *name, const char *value) {
-        buf_printf(&reply->headers, "%s: %s\n", name, value);
+        api_headers_add(&reply->headers, name, value);
 }
 
 static const ApiService *find_service(const char *path) {
@@ -228,15 +229,59 @@ static int check_policy(Ctx *c, const ApiCall *call) {
         return ctx_error(c, -EACCES, RES_NONE, "You are not authorized to perform the requested action.");
 }
 
+/* Whether the media type type[0..n) (parameters cut off) is want, ignoring case. */
+static bool media_is(const char *type, size_t n, const char *want) {
+        return strlen(want) == n && strncasecmp(type, want, n) == 0;
+}
+
+static bool media_is_json(const char *type, size_t n) {
+        return media_is(type, n, "application/json") ||
+               (n > strlen("application/+json") && strncasecmp(type, "application/", strlen("application/")) == 0 &&
+                strncasecmp(type + n - strlen("+json"), "+json", strlen("+json")) == 0);
+}
+
+/*
+ * A body is read as JSON only when its Content-Type says so (or, for
+ * JSON routes, when there is none: Keystone does the same); a JSON
+ * document sent as text/plain is refused as Keystone (400) and Glance
+ * (415) refuse it.
+ */
+static int check_media_type(Ctx *c, const ApiCall *call) {
+        const char *const *media = call->route->media;
+        const char *type = api_header(call, "Content-Type");
+        int code = call->service->media_error ? call->service->media_error : -EPROTONOSUPPORT;
+
+        if (isempty(type) && !media)
+                return 0;
+        if (!type)
+                type = "";
+        type += strspn(type, " \t");
+        size_t n = strcspn(type, "; \t");
+        if (!media && media_is_json(type, n))
+                return 0;
+        for (size_t i = 0; media && media[i]; i++)
+                if (media_is(type, n, media[i]))
+                        return 0;
+        if (!media)
+                return ctx_error(c, code, RES_NONE, "Expecting to find application/json in Content-Type header, not '%.*s'.",
+                                 (int) (n < 100 ? n : 100), type);
+        return ctx_error(c, code, RES_NONE, "Unsupported Content-Type '%.*s': use %s.", (int) (n < 100 ? n : 100), type,
+                         media[0]);
+}
+
 static int parse_body(Ctx *c, const ApiCall *call, const Buf *body, json_t **ret) {
         const json_t *schema;
         json_error_t err;
         char *msg = NULL;
+        int r;
 
         if (!call->route->schema)
                 return 0;
         if (!body || body->len == 0)
                 return ctx_error(c, -EINVAL, RES_NONE, "The request body is missing; a JSON object is expected.");
+        r = check_media_type(c, call);
+        if (r < 0)
+                return r;
         _cleanup_json_ json_t *j = jx_parse(body->data, body->len, &err);
         if (!j)
                 return ctx_error(c, -EINVAL, RES_NONE, "Malformed JSON in request body: %s.", err.text);
@@ -244,7 +289,7 @@ static int parse_body(Ctx *c, const ApiCall *call, const Buf *body, json_t **ret
         if (!schema)
                 abort(); /* a route naming a missing schema is a build-time bug */
         if (api_schema_validate(schema, j, &msg) < 0) {
-                int r = ctx_error(c, -EINVAL, RES_NONE, "%s", msg);
+                r = ctx_error(c, -EINVAL, RES_NONE, "%s", msg);
                 free(msg);
                 return r;
         }
@@ -256,10 +301,11 @@ static void render_error(Ctx *c, ApiErrorStyle style, int code, ApiResponse *ret
         const ApiErrorInfo *e = api_error_lookup(code);
         const char *msg = c->error_message;
 
-        if (!msg || e->status >= 500) {
-                if (e->status >= 500 && msg)
+        /* An internal error's details are logged, not shown; 501 and 503 are deliberate and say why. */
+        if (!msg || e->status == 500) {
+                if (e->status == 500 && msg)
                         log_full(LOG_LEVEL_ERROR, "api", c->request_id, "%s", msg);
-                msg = e->status >= 500 ? "An unexpected error prevented the server from fulfilling your request."
+                msg = e->status == 500 ? "An unexpected error prevented the server from fulfilling your request."
                                        : e->title;
         }
         _cleanup_json_ json_t *b = api_error_body(style, e, msg);
@@ -278,6 +324,9 @@ static void call_done(ApiCall *call) {
 static int run_checks(Ctx *c, ApiCall *call, int refused) {
         int r;
 
+        /* The HTTP layer recorded why; these do not depend on the route. */
+        if (refused == -EOPNOTSUPP || refused == -EAGAIN)
+                return ctx_error(c, refused, RES_NONE, "%s", api_error_lookup(refused)->title);
         if (!call->service)
                 return ctx_error(c, -ENOENT, RES_NONE, "The resource could not be found.");
         /* A streamed upload found its route already (and owns its parameters). */
@@ -318,9 +367,8 @@ static int run_checks(Ctx *c, ApiCall *call, int refused) {
         return 0;
 }
 
-/* Steps 1-6 of the pipeline; returns the handler's result or the first failure. */
-static int run_pipeline(Ctx *c, ApiCall *call, const Buf *body, int refused, ApiReply *reply) {
-        _cleanup_json_ json_t *req = NULL;
+/* Steps 1-5 of the pipeline, up to the handler: the first failure, or 0 with the validated body. */
+static int run_pipeline(Ctx *c, ApiCall *call, const Buf *body, int refused, json_t **ret_req) {
         int r;
 
         r = run_checks(c, call, refused);
@@ -328,10 +376,35 @@ static int run_pipeline(Ctx *c, ApiCall *call, const Buf *body, int refused, Api
                 return r;
         if (call->route->upload)
                 return ctx_error(c, -EINVAL, RES_NONE, "This upload could not be streamed.");
-        r = parse_body(c, call, body, &req);
-        if (r < 0)
-                return r;
-        return call->route->handler(c, call, req, reply);
+        return parse_body(c, call, body, ret_req);
+}
+
+/*
+ * A header the handler set that could not be sent as one header (a CR or
+ * LF in a value that echoes client input, say) fails the request with 500:
+ * dropping it silently could hide a token or a Location the client needs.
+ */
+static int check_headers(Ctx *c, const ApiReply *reply) {
+        for (size_t i = 0; i < reply->headers.n; i++) {
+                const ApiHeader *h = &reply->headers.items[i];
+                if (!api_header_name_valid(h->name) || !api_header_value_valid(h->value))
+                        return ctx_error(c, -EIO, RES_NONE,
+                                         "Refusing to send response header '%s': its name or value holds control characters.",
+                                         api_header_name_valid(h->name) ? h->name : "(invalid)");
+        }
+        if (reply->content_type && !api_header_value_valid(reply->content_type))
+                return ctx_error(c, -EIO, RES_NONE, "Refusing to send a Content-Type that holds control characters.");
+        return 0;
+}
+
+/* Frees what a reply holds, when it is not rendered. */
+static void reply_done(ApiReply *reply) {
+        if (reply->has_file)
+                close(reply->file_fd);
+        json_decref(reply->body);
+        free(reply->content_type);
+        api_headers_done(&reply->headers);
+        *reply = (ApiReply) {};
 }
 
 /*
@@ -340,8 +413,15 @@ static int run_pipeline(Ctx *c, ApiCall *call, const Buf *body, int refused, Api
  * the error (the Content-Range of a 416, which gives the data's size).
  */
 static void render(Ctx *c, const ApiCall *call, int r, ApiReply *reply, ApiResponse *ret) {
+        /* Headers go out with errors too (a 416's Content-Range), so they are checked either way. */
+        int hr = check_headers(c, reply);
+        if (hr < 0) {
+                api_headers_done(&reply->headers);
+                if (r >= 0)
+                        r = hr;
+        }
         ret->headers = reply->headers;
-        reply->headers = (Buf) {};
+        reply->headers = (ApiHeaders) {};
         if (r < 0) {
                 if (!c->error)
                         ctx_error(c, r, RES_NONE, "%s", api_error_lookup(r)->title);
@@ -364,24 +444,70 @@ static void render(Ctx *c, const ApiCall *call, int r, ApiReply *reply, ApiRespo
                         reply->has_file = false;
                 }
         }
-        if (reply->has_file)
-                close(reply->file_fd);
-        if (reply->body)
-                json_decref(reply->body);
-        free(reply->content_type);
-        buf_done(&reply->headers);
-        *reply = (ApiReply) {};
+        reply_done(reply);
 }
 
-void api_dispatch(struct MHD_Connection *conn, const char *method, const char *path, const Buf *body,
-                  int refused, Ctx *c, ApiResponse *ret) {
+/* A request whose handler runs on the hash pool, between api_dispatch and api_pending_finish. */
+struct ApiPending {
+        ApiCall call;
+        Ctx *c;              /* borrowed from the HTTP request, which outlives this */
+        json_t *req;         /* the validated body */
+        ApiReply reply;
+        int r;               /* the handler's result */
+};
+
+int api_dispatch(struct MHD_Connection *conn, const char *method, const char *path, const Buf *body,
+                 int refused, Ctx *c, ApiPending **ret_pending, ApiResponse *ret) {
         ApiCall call = { .conn = conn, .method = method, .path = path, .service = find_service(path) };
+        _cleanup_json_ json_t *req = NULL;
         ApiReply reply = {};
         int r;
 
-        r = run_pipeline(c, &call, body, refused, &reply);
+        r = run_pipeline(c, &call, body, refused, &req);
+        if (r >= 0 && call.route->hashes && ret_pending) {
+                ApiPending *p = xcalloc(1, sizeof(*p));
+                p->call = call;
+                p->c = c;
+                p->req = TAKE_PTR(req);
+                *ret_pending = p;
+                return 1;
+        }
+        if (r >= 0)
+                r = call.route->handler(c, &call, req, &reply);
         render(c, &call, r, &reply, ret);
         call_done(&call);
+        return 0;
+}
+
+void api_pending_run(ApiPending *p) {
+        Db *db = p->c->db;
+
+        /* Database connections belong to threads: use this one's while the handler runs here. */
+        p->c->db = db_thread();
+        if (p->c->db)
+                p->r = p->call.route->handler(p->c, &p->call, p->req, &p->reply);
+        else
+                p->r = ctx_error(p->c, -EAGAIN, RES_NONE, "The database is not available.");
+        p->c->db = db;
+}
+
+void api_pending_cancel(ApiPending *p, int r) {
+        p->r = r;
+}
+
+void api_pending_finish(ApiPending *p, ApiResponse *ret) {
+        render(p->c, &p->call, p->r, &p->reply, ret);
+        api_pending_free(p);
+}
+
+ApiPending *api_pending_free(ApiPending *p) {
+        if (!p)
+                return NULL;
+        reply_done(&p->reply);
+        json_decref(p->req);
+        call_done(&p->call);
+        free(p);
+        return NULL;
 }
 
 struct ApiStream {

@@ -26,7 +26,7 @@ typedef struct ApiResponse {
         char *body;              /* owned */
         size_t body_len;
         char *content_type;      /* owned */
-        Buf headers;             /* "Name: value\n" lines */
+        ApiHeaders headers;      /* all valid (api_header_*_valid) */
         int file_fd;             /* owned when has_file */
         bool has_file;
         uint64_t file_offset;
@@ -53,16 +53,38 @@ void api_stream_abort(ApiStream *s);
 
 void api_response_done(ApiResponse *r);
 
+typedef struct ApiPending ApiPending;
+
 /*
  * Runs the pipeline for one request whose body has been read.  body may be
  * NULL when the request had none.  refused is 0, or why the HTTP layer
  * would not take the request: -EFBIG (the body exceeded the limit),
- * -ENAMETOOLONG (the query string did) or -EBADMSG (malformed or NUL
- * percent-escapes in the URI); the pipeline then answers with
- * that error in the shape of the service the path names.
+ * -ENAMETOOLONG (the query string did), -EBADMSG (malformed or NUL
+ * percent-escapes in the URI), -EOPNOTSUPP (a transfer coding it cannot
+ * decode) or -EAGAIN (too many connections); the pipeline then answers
+ * with that error in the shape of the service the path names.  The last
+ * two are answered for any path, and the HTTP layer records their
+ * message in c first.
  */
-void api_dispatch(struct MHD_Connection *conn, const char *method, const char *path, const Buf *body,
-                  int refused, Ctx *c, ApiResponse *ret);
+int api_dispatch(struct MHD_Connection *conn, const char *method, const char *path, const Buf *body,
+                 int refused, Ctx *c, ApiPending **ret_pending, ApiResponse *ret);
+
+/*
+ * The pipeline can stop before a route's handler when the route hashes
+ * passwords (ApiRoute.hashes): api_dispatch then returns 1 with the
+ * request in *ret_pending instead of a response, and the caller runs the
+ * handler on the hash pool.  With ret_pending NULL it always returns 0
+ * with the response in *ret.  method, path and conn must outlive the
+ * pending request; c too, and nothing else may use c meanwhile.
+ */
+/* Runs the handler, on any thread, with that thread's database connection. */
+void api_pending_run(ApiPending *p);
+/* Gives up instead of running the handler; the caller recorded why in the Ctx (e.g. -EAGAIN). */
+void api_pending_cancel(ApiPending *p, int r);
+/* The response, after api_pending_run or api_pending_cancel; frees p. */
+void api_pending_finish(ApiPending *p, ApiResponse *ret);
+/* Frees p without a response.  NULL-safe; returns NULL. */
+ApiPending *api_pending_free(ApiPending *p);
 
 /* Set once at start by api_server_start. */
 void api_dispatch_setup(const Config *cfg);

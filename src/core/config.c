@@ -46,6 +46,20 @@ static const ConfigKey keys[] = {
         KEY("server", "node_name", CONFIG_STRING, node_name, "", 0, 0,
             "This host's name among the hosts of the cloud (task leases, the compute host).\n"
             "Empty means the system's host name."),
+        KEY("server", "max_connections", CONFIG_INT, max_connections, "1000", 1, 100000,
+            "Open connections served normally.  A request that arrives while more are open\n"
+            "gets 503 and its connection is closed; up to a quarter more (plus 16) are\n"
+            "accepted for that, and beyond those new connections wait to be accepted."),
+        KEY("server", "max_connections_per_ip", CONFIG_INT, max_connections_per_ip, "250", 0, 100000,
+            "Open connections one client address may hold; more are closed at once.\n"
+            "0: no limit (behind a reverse proxy every client has the proxy's address)."),
+        KEY("server", "header_timeout", CONFIG_INT, header_timeout, "10", 1, 3600,
+            "Seconds a client has to send a request's headers, counted from when the\n"
+            "connection is accepted or its previous request ended, however slowly bytes\n"
+            "arrive; also how long an idle kept-alive connection stays open."),
+        KEY("server", "body_timeout", CONFIG_INT, body_timeout, "60", 1, 86400,
+            "Seconds a request body (an image upload) or a response may stall, with not\n"
+            "one byte moving, before the connection is closed."),
         KEY("database", "connection", CONFIG_STRING, db_connection, "sqlite:gureum.db", 0, 0,
             "Database to use.  sqlite:PATH is an SQLite file (relative to the state directory)."),
         KEY("identity", "token_expiration", CONFIG_INT, token_expiration, "3600", 60, 31536000,
@@ -54,6 +68,13 @@ static const ConfigKey keys[] = {
             "argon2id passes over memory when hashing a password (libsodium opslimit)."),
         KEY("identity", "password_hash_memlimit", CONFIG_INT, password_hash_memlimit, "65536", 8192, 4194304,
             "argon2id memory per password hash, in KiB (65536 = libsodium's INTERACTIVE)."),
+        KEY("identity", "password_hash_threads", CONFIG_INT, password_hash_threads, "0", 0, 256,
+            "Threads that hash and check passwords (token requests with a password, user\n"
+            "create and update, password change), at a lower priority than the HTTP\n"
+            "workers, which serve other requests meanwhile.  Each uses password_hash_memlimit\n"
+            "of memory while it hashes.  0 picks the number of CPUs."),
+        KEY("identity", "password_hash_queue", CONFIG_INT, password_hash_queue, "64", 0, 100000,
+            "Requests that may wait for a password hashing thread; more get 503."),
         KEY("identity", "max_active_keys", CONFIG_INT, max_active_keys, "3", 2, 100,
             "Token encryption keys kept by `gureum token-key rotate`, counting the staged key."),
         KEY("image", "quota_count", CONFIG_INT, image_quota_count, "1000", 0, 1000000000,

@@ -20,12 +20,18 @@ typedef struct Config {
         bool access_log;
         int64_t task_workers;     /* threads running queued tasks */
         char *node_name;          /* this host's name in task leases; "" = hostname */
+        int64_t max_connections;         /* above this, requests get 503 */
+        int64_t max_connections_per_ip;  /* 0 = no limit */
+        int64_t header_timeout;          /* seconds to send a request's headers */
+        int64_t body_timeout;            /* seconds a body or response may stall */
         /* [database] */
         char *db_connection;      /* sqlite:PATH (relative to state_dir) */
         /* [identity] */
         int64_t token_expiration;        /* seconds */
         int64_t password_hash_opslimit;  /* argon2id passes */
         int64_t password_hash_memlimit;  /* argon2id memory, KiB */
+        int64_t password_hash_threads;   /* threads hashing passwords; 0 = automatic */
+        int64_t password_hash_queue;     /* requests waiting for one, at most */
         int64_t max_active_keys;         /* token keys kept by rotation */
         /* [image] */
         int64_t image_quota_count;       /* images per project */

@@ -169,12 +169,14 @@ static int user_password(Ctx *c, const ApiCall *call, json_t *body, ApiReply *re
 
         /*
          * Knowing the original password is the authorization, as in Keystone,
-         * and only for an enabled user in an enabled domain (issue 7).
+         * and only for an enabled user in an enabled domain (issue 7).  An
+         * unknown user costs the same check (user NULL): timing must not tell
+         * which user ids exist.
          */
         r = res_lookup(c, &res_user, id, &user);
-        if (r == -ENOENT || (r >= 0 && (password_verify(jx_string(user, "password_hash"),
-                                                          jx_string(u, "original_password")) < 0 ||
-                                         !identity_user_usable(c, user))))
+        if ((r == -ENOENT || r >= 0) &&
+            (password_verify(jx_string(user, "password_hash"), jx_string(u, "original_password")) < 0 ||
+             !identity_user_usable(c, user)))
                 return ctx_error(c, -EPERM, RES_USER, "The request you have made requires authentication.");
         if (r < 0)
                 return ctx_error(c, r, RES_USER, "Database error while reading user %s.", id);
@@ -463,11 +465,13 @@ static int role_assignments(Ctx *c, const ApiCall *call, json_t *body, ApiReply 
 
 /* ---- the route table ---- */
 
-#define CRUD(plural, param, def, create_schema, update_schema)                                                 \
-        { "POST", "/v3/" plural, res_api_create, POLICY_ADMIN, create_schema, 201, def },                    \
+/* hashes: create and update may set a password (users), so they run on the hash pool. */
+#define CRUD(plural, param, def, create_schema, update_schema, hashes_)                                        \
+        { "POST", "/v3/" plural, res_api_create, POLICY_ADMIN, create_schema, 201, def, .hashes = hashes_ }, \
         { "GET", "/v3/" plural, res_api_list, POLICY_HANDLER, NULL, 0, def },                                \
         { "GET", "/v3/" plural "/{" param "}", res_api_get, POLICY_HANDLER, NULL, 0, def },                 \
-        { "PATCH", "/v3/" plural "/{" param "}", res_api_update, POLICY_ADMIN, update_schema, 0, def },     \
+        { "PATCH", "/v3/" plural "/{" param "}", res_api_update, POLICY_ADMIN, update_schema, 0, def,       \
+          .hashes = hashes_ },                                                                                \
         { "DELETE", "/v3/" plural "/{" param "}", res_api_delete, POLICY_ADMIN, NULL, 204, def }
 
 #define ASSIGN(prefix, kind)                                                                                  \
@@ -482,7 +486,7 @@ static const ApiRoute identity_routes[] = {
         { "GET", "/v3", version, POLICY_PUBLIC },
         { "GET", "/v3/", version, POLICY_PUBLIC },
 
-        { "POST", "/v3/auth/tokens", tokens_issue, POLICY_PUBLIC, "identity-auth-tokens.json", 201 },
+        { "POST", "/v3/auth/tokens", tokens_issue, POLICY_PUBLIC, "identity-auth-tokens.json", 201, .hashes = true },
         { "GET", "/v3/auth/tokens", tokens_validate, POLICY_AUTHENTICATED },
         { "DELETE", "/v3/auth/tokens", tokens_revoke, POLICY_AUTHENTICATED, NULL, 204 },
         { "GET", "/v3/auth/projects", auth_projects, POLICY_AUTHENTICATED },
@@ -490,20 +494,21 @@ static const ApiRoute identity_routes[] = {
         { "GET", "/v3/auth/catalog", auth_catalog, POLICY_AUTHENTICATED },
         { "GET", "/v3/auth/system", auth_system, POLICY_AUTHENTICATED },
 
-        CRUD("domains", "domain_id", &res_domain, "identity-domain-create.json", "identity-domain-update.json"),
-        CRUD("projects", "project_id", &res_project, "identity-project-create.json", "identity-project-update.json"),
-        CRUD("users", "user_id", &res_user, "identity-user-create.json", "identity-user-update.json"),
-        CRUD("groups", "group_id", &res_group, "identity-group-create.json", "identity-group-update.json"),
-        CRUD("roles", "role_id", &res_role, "identity-role-create.json", "identity-role-update.json"),
-        CRUD("regions", "region_id", &res_region, "identity-region-create.json", "identity-region-update.json"),
-        CRUD("services", "service_id", &res_service, "identity-service-create.json", "identity-service-update.json"),
-        CRUD("endpoints", "endpoint_id", &res_endpoint, "identity-endpoint-create.json", "identity-endpoint-update.json"),
+        CRUD("domains", "domain_id", &res_domain, "identity-domain-create.json", "identity-domain-update.json", false),
+        CRUD("projects", "project_id", &res_project, "identity-project-create.json", "identity-project-update.json", false),
+        CRUD("users", "user_id", &res_user, "identity-user-create.json", "identity-user-update.json", true),
+        CRUD("groups", "group_id", &res_group, "identity-group-create.json", "identity-group-update.json", false),
+        CRUD("roles", "role_id", &res_role, "identity-role-create.json", "identity-role-update.json", false),
+        CRUD("regions", "region_id", &res_region, "identity-region-create.json", "identity-region-update.json", false),
+        CRUD("services", "service_id", &res_service, "identity-service-create.json", "identity-service-update.json", false),
+        CRUD("endpoints", "endpoint_id", &res_endpoint, "identity-endpoint-create.json", "identity-endpoint-update.json", false),
         /* Keystone lets a client choose a region's id with PUT. */
         { "PUT", "/v3/regions/{region_id}", res_api_create, POLICY_ADMIN, "identity-region-create.json", 201, &res_region },
 
         { "GET", "/v3/users/{user_id}/projects", user_projects, POLICY_ADMIN_OR_SELF },
         { "GET", "/v3/users/{user_id}/groups", user_groups, POLICY_ADMIN_OR_SELF },
-        { "POST", "/v3/users/{user_id}/password", user_password, POLICY_PUBLIC, "identity-user-password.json", 204 },
+        { "POST", "/v3/users/{user_id}/password", user_password, POLICY_PUBLIC, "identity-user-password.json", 204,
+          .hashes = true },
 
         { "GET", "/v3/groups/{group_id}/users", group_users, POLICY_ADMIN },
         { "PUT", "/v3/groups/{group_id}/users/{user_id}", group_member_add, POLICY_ADMIN, NULL, 204 },
@@ -525,6 +530,7 @@ const ApiService identity_api_service = {
         .routes = identity_routes,
         .catalog_type = "identity",
         .catalog_name = "keystone",
+        .media_error = -EINVAL,
 };
 
 /* The pipeline's token hook (api.h): identity owns what a token means. */

@@ -15,8 +15,12 @@
 static int64_t token_ttl_usec = 3600 * 1000000LL;
 
 int identity_setup(const Config *cfg) {
+        int r;
+
         token_ttl_usec = cfg->token_expiration * 1000000LL;
-        password_set_cost(cfg->password_hash_opslimit, cfg->password_hash_memlimit);
+        r = password_set_cost(cfg->password_hash_opslimit, cfg->password_hash_memlimit);
+        if (r < 0)
+                return r;
         token_keys_on_change(identity_changed);
         return token_keys_load(cfg->state_dir);
 }
@@ -312,6 +316,9 @@ static int auth_password(Ctx *c, const json_t *pw, TokenPayload *p) {
         int r;
 
         r = find_ref(c, &res_user, uref, &user);
+        if (r == -EPERM)
+                /* No such user or domain: as slow a refusal as a wrong password's (user is NULL). */
+                (void) password_verify(NULL, jx_string(uref, "password"));
         if (r < 0)
                 return r;
         if (password_verify(jx_string(user, "password_hash"), jx_string(uref, "password")) < 0) {

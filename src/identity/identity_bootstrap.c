@@ -40,9 +40,8 @@ static int ensure_named(Ctx *c, const char *table, const char *name, const char 
 }
 
 static int bootstrap_locked(Ctx *c, void *userdata) {
-        const char *admin_password = userdata;
+        const char *hash = userdata;
         _cleanup_free_ char *admin = NULL, *member = NULL, *reader = NULL, *project = NULL, *user = NULL;
-        _cleanup_free_ char *hash = NULL;
         int r;
 
         r = db_run(c->db,
@@ -69,10 +68,7 @@ static int bootstrap_locked(Ctx *c, void *userdata) {
         r = ensure_named(c, "users", "admin", IDENTITY_DEFAULT_DOMAIN, &user);
         if (r < 0)
                 return r;
-        if (admin_password) {
-                r = password_hash(admin_password, &hash);
-                if (r < 0)
-                        return r;
+        if (hash) {
                 r = db_run(c->db, "UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ?", "sis",
                            hash, now_usec(), user);
                 if (r < 0)
@@ -92,7 +88,16 @@ static int bootstrap_locked(Ctx *c, void *userdata) {
 }
 
 int identity_bootstrap(Ctx *c, const char *admin_password) {
-        int r = db_transaction(c, bootstrap_locked, (void *) admin_password);
+        _cleanup_free_ char *hash = NULL;
+        int r;
+
+        /* Hash first: inside the transaction the hash would hold the write lock. */
+        if (admin_password) {
+                r = password_hash(admin_password, &hash);
+                if (r < 0)
+                        return r;
+        }
+        r = db_transaction(c, bootstrap_locked, hash);
         identity_changed();
         return r;
 }

@@ -110,6 +110,10 @@ int res_list(Ctx *c, const ResDef *d, const json_t *filters, json_t **ret) {
         return r;
 }
 
+static int hash_secrets(Ctx *c, const ResDef *d, json_t *obj) {
+        return d->hash_secrets ? d->hash_secrets(c, obj) : 0;
+}
+
 /* Checks that obj only sets fields the resource has, and runs the prepare hook. */
 static int prepare(Ctx *c, const ResDef *d, json_t *obj, const json_t *old) {
         if (d->prepare)
@@ -156,6 +160,9 @@ int res_create(Ctx *c, const ResDef *d, const json_t *in, json_t **ret) {
         } else
                 id = uuid_hex_new();
         json_object_set_new(obj, "id", json_string(id));
+        r = hash_secrets(c, d, obj);
+        if (r < 0)
+                return r;
         r = prepare(c, d, obj, NULL);
         if (r < 0)
                 return r;
@@ -218,6 +225,9 @@ int res_update(Ctx *c, const ResDef *d, const char *id, const json_t *patch, jso
         if (new_id && !streq(new_id, id))
                 return ctx_error(c, -EINVAL, d->kind, "The 'id' of a %s cannot be changed.", d->singular);
         json_object_del(obj, "id");
+        r = hash_secrets(c, d, obj);
+        if (r < 0)
+                return r;
         /* prepare may write too (revocations), so it shares the transaction. */
         Change ch = { .d = d, .id = id, .obj = obj, .old = old };
         r = db_transaction(c, update_locked, &ch);

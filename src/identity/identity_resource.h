@@ -34,7 +34,14 @@ typedef struct ResDef {
         bool client_id;            /* create may choose the id (regions) */
         bool created_at;           /* the table has a created_at column to stamp */
         const char *order_by;      /* list order, a column */
-        /* Fills defaults, checks references, hashes secrets; may edit obj. */
+        /*
+         * Replaces secrets in obj by their hashes (argon2id, slow).  Runs
+         * before create or update takes the database's write lock: a hash
+         * computed inside the transaction held every other writer up for
+         * its duration (issue 7, F3).
+         */
+        int (*hash_secrets)(Ctx *c, json_t *obj);
+        /* Fills defaults, checks references; may edit obj.  Runs in the update's transaction. */
         int (*prepare)(Ctx *c, json_t *obj, const json_t *old);
         /* Refuses or cascades a delete; runs inside the delete's transaction. */
         int (*before_delete)(Ctx *c, const json_t *old);

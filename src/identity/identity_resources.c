@@ -199,21 +199,29 @@ static int user_prepare(Ctx *c, json_t *obj, const json_t *old) {
                 if (r < 0)
                         return r;
         }
-        json_t *pw = json_object_get(obj, "password");
-        if (pw) {
-                _cleanup_free_ char *hash = NULL;
-                if (json_is_string(pw)) {
-                        r = password_hash(json_string_value(pw), &hash);
-                        if (r < 0)
-                                return ctx_error(c, r, RES_USER, "Could not hash the password.");
-                }
-                jx_set_string_or_null(obj, "password_hash", hash);
-                json_object_set_new(obj, "password_changed_at", json_integer(now_usec()));
-                json_object_del(obj, "password");
-        }
-        /* Disabling a user or changing its password ends its sessions. */
-        if (old && (pw || json_is_false(json_object_get(obj, "enabled"))))
+        /* Disabling a user or changing its password (user_hash_secrets) ends its sessions. */
+        bool password_changed = json_object_get(obj, "password_changed_at");
+        if (old && (password_changed || json_is_false(json_object_get(obj, "enabled"))))
                 return identity_revoke_user(c, jx_string(old, "id"));
+        return 0;
+}
+
+/* The password (a string, or null for none) becomes password_hash, before any transaction. */
+static int user_hash_secrets(Ctx *c, json_t *obj) {
+        _cleanup_free_ char *hash = NULL;
+        json_t *pw = json_object_get(obj, "password");
+        int r;
+
+        if (!pw)
+                return 0;
+        if (json_is_string(pw)) {
+                r = password_hash(json_string_value(pw), &hash);
+                if (r < 0)
+                        return ctx_error(c, r, RES_USER, "Could not hash the password.");
+        }
+        jx_set_string_or_null(obj, "password_hash", hash);
+        json_object_set_new(obj, "password_changed_at", json_integer(now_usec()));
+        json_object_del(obj, "password");
         return 0;
 }
 
@@ -256,7 +264,7 @@ static const ResField user_fields[] = {
 const ResDef res_user = {
         .kind = RES_USER, .table = "users", .created_at = true, .singular = "user", .plural = "users",
         .fields = user_fields, .order_by = "name",
-        .prepare = user_prepare, .before_delete = user_before_delete,
+        .hash_secrets = user_hash_secrets, .prepare = user_prepare, .before_delete = user_before_delete,
         .decorate = user_decorate, .can_read = user_can_read,
 };
 

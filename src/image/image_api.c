@@ -127,12 +127,14 @@ static int images_show(Ctx *c, const ApiCall *call, json_t *body, ApiReply *repl
         return image_get(c, api_param(call, "image_id"), &reply->body);
 }
 
+/* The JSON-patch media types of Glance's 2.1 and older 2.0 API (the pipeline checks them). */
+static const char *const patch_media[] = {
+        "application/openstack-images-v2.1-json-patch",
+        "application/openstack-images-v2.0-json-patch",
+        NULL,
+};
+
 static int images_patch(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
-        const char *type = api_header(call, "Content-Type");
-        if (!type || (!startswith(type, "application/openstack-images-v2.1-json-patch") &&
-                      !startswith(type, "application/openstack-images-v2.0-json-patch")))
-                return ctx_error(c, -EPROTONOSUPPORT, RES_IMAGE,
-                                 "Unsupported Content-Type: use application/openstack-images-v2.1-json-patch.");
         return image_patch(c, api_param(call, "image_id"), body, &reply->body);
 }
 
@@ -295,7 +297,7 @@ static const ApiRoute image_routes[] = {
         { "GET", "/v2/images", images_list, POLICY_AUTHENTICATED },
         { "POST", "/v2/images", images_create, POLICY_AUTHENTICATED, "image-create.json", 201 },
         { "GET", "/v2/images/{image_id}", images_show, POLICY_AUTHENTICATED },
-        { "PATCH", "/v2/images/{image_id}", images_patch, POLICY_AUTHENTICATED, "image-patch.json" },
+        { "PATCH", "/v2/images/{image_id}", images_patch, POLICY_AUTHENTICATED, "image-patch.json", .media = patch_media },
         { "DELETE", "/v2/images/{image_id}", images_delete, POLICY_AUTHENTICATED, NULL, 204 },
         { "PUT", "/v2/images/{image_id}/file", NULL, POLICY_AUTHENTICATED, NULL, 204, .upload = &image_upload },
         { "GET", "/v2/images/{image_id}/file", image_download, POLICY_AUTHENTICATED },

@@ -37,10 +37,16 @@ static void test_defaults(void **state) {
         assert_int_equal(c.max_body_size, 1048576);
         assert_string_equal(c.log_level, "info");
         assert_true(c.access_log);
+        assert_int_equal(c.max_connections, 1000);
+        assert_int_equal(c.max_connections_per_ip, 250);
+        assert_int_equal(c.header_timeout, 10);
+        assert_int_equal(c.body_timeout, 60);
         assert_string_equal(c.db_connection, "sqlite:gureum.db");
         assert_int_equal(c.token_expiration, 3600);
         assert_int_equal(c.password_hash_opslimit, 2);
         assert_int_equal(c.password_hash_memlimit, 65536);
+        assert_int_equal(c.password_hash_threads, 0);
+        assert_int_equal(c.password_hash_queue, 64);
         assert_int_equal(c.max_active_keys, 3);
         assert_int_equal(c.image_quota_count, 1000);
         assert_int_equal(c.image_quota_bytes, INT64_C(1099511627776));
