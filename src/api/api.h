@@ -23,22 +23,35 @@
 #define API_MAX_QUERY_PARAMS 128
 #define API_MAX_QUERY_BYTES 16384
 
-/* Who may call a route.  Evaluated against Ctx.auth before the handler. */
+/*
+ * Who may call a route, checked against Ctx.auth before the handler.  The
+ * same word means the same thing in every service: rules about the target
+ * (the owner of an image, a user's own record) are the service's, on top
+ * of POLICY_AUTHENTICATED.
+ */
 typedef enum ApiPolicy {
         POLICY_PUBLIC,          /* no token needed */
-        POLICY_AUTHENTICATED,   /* any valid token */
+        POLICY_AUTHENTICATED,   /* any valid token; the service applies its rules on the target */
         POLICY_READER,          /* any role in the token's scope */
         POLICY_ADMIN,           /* the admin role */
         POLICY_ADMIN_OR_SELF,   /* admin, or {user_id} is the caller */
-        POLICY_HANDLER,         /* authenticated; the handler decides (target-based rules) */
 } ApiPolicy;
 
-/* How errors are rendered: each OpenStack service has its own body shape. */
-typedef enum ApiErrorStyle {
-        API_ERRORS_KEYSTONE,    /* {"error": {"code", "title", "message"}} */
-        API_ERRORS_GLANCE,      /* {"code", "title", "message"}, Glance's webob JSON */
-        API_ERRORS_NOVA,        /* {"itemNotFound": {"code", "message"}} */
-} ApiErrorStyle;
+/*
+ * The conventions of an OpenStack service's API: the shape of its error
+ * bodies, of its links and list envelopes, and its time format.
+ */
+typedef enum ApiStyle {
+        API_STYLE_KEYSTONE,     /* {"error": {"code", "title", "message"}}; links {"self"}; collection "links" */
+        API_STYLE_GLANCE,       /* {"code", "title", "message"}, Glance's webob JSON */
+        API_STYLE_NOVA,         /* {"itemNotFound": {"code", "message"}}; links [self, bookmark]; "<plural>_links" */
+        API_STYLE_NEUTRON,      /* {"NeutronError": {"type", "message", "detail"}}; "<plural>_links" */
+        API_STYLE_CINDER,       /* as Nova, times with microseconds */
+        _API_STYLE_MAX,
+} ApiStyle;
+
+/* A microversion as a number: API_VERSION(2, 19) is 2019; 0 means "not versioned". */
+#define API_VERSION(major, minor) ((major) * 1000 + (minor))
 
 typedef struct ApiCall ApiCall;
 
@@ -117,17 +130,37 @@ typedef struct ApiRoute {
          * while the HTTP worker serves other connections (issue 7, F3).
          */
         bool hashes;
+        /*
+         * The microversions the route exists in (API_VERSION; 0: from the
+         * service's first / to its last).  A route of other versions is
+         * not found, as in Nova; two entries for one path with different
+         * ranges are two variants (schemas, handlers) of one route.
+         */
+        int min_version, max_version;
 } ApiRoute;
+
+/* How a service negotiates microversions (Nova, Cinder): OpenStack-API-Version: <service> X.Y. */
+typedef struct ApiMicroversions {
+        const char *service;     /* "compute" */
+        const char *legacy_header; /* "X-OpenStack-Nova-API-Version", or NULL */
+        int min, max;            /* API_VERSION; a request without a header gets min */
+} ApiMicroversions;
+
+/* An embedded file (schemas): util/embed.h. */
+struct EmbeddedFile;
 
 typedef struct ApiService {
         const char *name;        /* "identity" */
         const char *prefix;      /* "/identity" */
-        ApiErrorStyle errors;
+        ApiStyle style;
+        const char *version_path; /* the versioned root under prefix, for links: "/v3", "/v2.1" */
         const ApiRoute *routes;  /* ends with an entry whose method is NULL */
+        const struct EmbeddedFile *schemas; /* the request schemas its routes name (ends with { NULL }) */
         const char *catalog_type; /* published in the catalog under this type, e.g. "identity" */
         const char *catalog_name; /* and this name, e.g. "keystone" */
         /* What a body with the wrong Content-Type gets: -EINVAL (Keystone's 400) or 0 for 415 (Glance). */
         int media_error;
+        const ApiMicroversions *microversions; /* NULL: the service is not microversioned */
 } ApiService;
 
 /* Accessors for the request being handled. */
@@ -143,6 +176,9 @@ const char *api_header(const ApiCall *call, const char *name);  /* case-insensit
 const char *api_method(const ApiCall *call);
 const void *api_route_data(const ApiCall *call);
 const char *api_path(const ApiCall *call);                      /* the request path */
+const ApiService *api_service(const ApiCall *call);
+/* The request's microversion (API_VERSION), 0 for a service without microversions. */
+int api_version(const ApiCall *call);
 /* The configured public base URL, without trailing slash. */
 const char *api_base_url(void);
 const Config *api_config(void);
@@ -156,17 +192,21 @@ const Config *api_config(void);
  */
 void api_reply_header(ApiReply *reply, const char *name, const char *value);
 
-/* The service registry (api_registry.c). */
-extern const ApiService *const api_services[];
-
 /*
- * Token validation hook: the identity service fills Ctx.auth from a token
- * string.  Returns -EPERM (with a message) for a missing, malformed,
- * expired or revoked token.
+ * Fills Ctx.auth from a token string, or returns -EPERM (with a message)
+ * for a missing, malformed, expired or revoked token.  The API layer knows
+ * no service: the daemon hands it identity's validator.
  */
-int api_authenticate(Ctx *c, const char *token);
+typedef int (*ApiAuthenticator)(Ctx *c, const char *token);
 
-/* The HTTP server (api_http.c). */
+/* What the API layer serves: set once at start, before the server. */
+typedef struct ApiSetup {
+        const Config *cfg;
+        const ApiService *const *services; /* ends with NULL; the order of prefix matching */
+        ApiAuthenticator authenticate;
+} ApiSetup;
+
+/* The HTTP server (api_http.c).  setup is borrowed and must outlive the server. */
 typedef struct ApiServer ApiServer;
-int api_server_start(const Config *cfg, ApiServer **ret);
+int api_server_start(const ApiSetup *setup, ApiServer **ret);
 ApiServer *api_server_stop(ApiServer *s);

@@ -12,16 +12,22 @@
 #include "db/db.h"
 #include "util/log.h"
 
-#include <microhttpd.h>
 #include <strings.h>
 
 static const Config *config;
+static const ApiService *const *services;
+static ApiAuthenticator authenticate;
 static char *base_url;
 
-void api_dispatch_setup(const Config *cfg) {
-        config = cfg;
+void api_dispatch_setup(const ApiSetup *setup) {
+        config = setup->cfg;
+        services = setup->services;
+        authenticate = setup->authenticate;
         free(base_url);
-        base_url = config_public_url(cfg);
+        base_url = config_public_url(config);
+        for (size_t i = 0; services[i]; i++)
+                if (services[i]->schemas)
+                        api_schema_register(services[i]->schemas);
 }
 
 const char *api_base_url(void) {
@@ -49,56 +55,66 @@ const char *api_param(const ApiCall *call, const char *name) {
         return NULL;
 }
 
+typedef struct QueryWalk {
+        const char *name;        /* the parameter wanted */
+        const char *first;       /* its first value */
+        bool found;
+        char **values;           /* every value, when collecting */
+        size_t n;
+        bool collect;
+} QueryWalk;
+
+static void query_walk(const char *key, const char *value, void *userdata) {
+        QueryWalk *w = userdata;
+        if (!streq(key, w->name))
+                return;
+        if (!w->found)
+                w->first = value;
+        w->found = true;
+        if (w->collect) {
+                w->values = xrealloc(w->values, (w->n + 2) * sizeof(char *));
+                w->values[w->n++] = xstrdup(value);
+                w->values[w->n] = NULL;
+        }
+}
+
 const char *api_query(const ApiCall *call, const char *name) {
-        return MHD_lookup_connection_value(call->conn, MHD_GET_ARGUMENT_KIND, name);
+        QueryWalk w = { .name = name };
+        call->rq->query_each(call->rq, query_walk, &w);
+        return w.first;
 }
 
 bool api_query_has(const ApiCall *call, const char *name) {
-        const char *v = NULL;
-        return MHD_lookup_connection_value_n(call->conn, MHD_GET_ARGUMENT_KIND, name, strlen(name), &v, NULL) ==
-               MHD_YES;
-}
-
-typedef struct QueryWalk {
-        const char *name;        /* NULL: every parameter */
-        char **values;
-        size_t n;
-        void (*fn)(const char *name, const char *value, void *userdata);
-        void *userdata;
-} QueryWalk;
-
-static enum MHD_Result query_walk(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
-        QueryWalk *w = cls;
-        if (w->fn) {
-                w->fn(key, value ? value : "", w->userdata);
-                return MHD_YES;
-        }
-        if (streq(key, w->name)) {
-                w->values = xrealloc(w->values, (w->n + 2) * sizeof(char *));
-                w->values[w->n++] = xstrdup(value ? value : "");
-                w->values[w->n] = NULL;
-        }
-        return MHD_YES;
+        QueryWalk w = { .name = name };
+        call->rq->query_each(call->rq, query_walk, &w);
+        return w.found;
 }
 
 char **api_query_all(const ApiCall *call, const char *name) {
-        QueryWalk w = { .name = name };
-        MHD_get_connection_values(call->conn, MHD_GET_ARGUMENT_KIND, query_walk, &w);
+        QueryWalk w = { .name = name, .collect = true };
+        call->rq->query_each(call->rq, query_walk, &w);
         return w.values ? w.values : xcalloc(1, sizeof(char *));
 }
 
 void api_query_foreach(const ApiCall *call, void (*fn)(const char *name, const char *value, void *userdata),
                        void *userdata) {
-        QueryWalk w = { .fn = fn, .userdata = userdata };
-        MHD_get_connection_values(call->conn, MHD_GET_ARGUMENT_KIND, query_walk, &w);
+        call->rq->query_each(call->rq, fn, userdata);
 }
 
 const char *api_header(const ApiCall *call, const char *name) {
-        return MHD_lookup_connection_value(call->conn, MHD_HEADER_KIND, name);
+        return call->rq->header(call->rq, name);
 }
 
 const char *api_path(const ApiCall *call) {
         return call->path;
+}
+
+const ApiService *api_service(const ApiCall *call) {
+        return call->service;
+}
+
+int api_version(const ApiCall *call) {
+        return call->version;
 }
 
 const void *api_route_data(const ApiCall *call) {
@@ -114,11 +130,11 @@ void api_reply_header(ApiReply *reply, const char *name, const char *value) {
 }
 
 static const ApiService *find_service(const char *path) {
-        for (size_t i = 0; api_services[i]; i++) {
-                const char *p = api_services[i]->prefix;
+        for (size_t i = 0; services && services[i]; i++) {
+                const char *p = services[i]->prefix;
                 size_t n = strlen(p);
                 if (strncmp(path, p, n) == 0 && (path[n] == '/' || path[n] == '\0'))
-                        return api_services[i];
+                        return services[i];
         }
         return NULL;
 }
@@ -186,6 +202,10 @@ static int find_route(const ApiService *svc, const char *method, const char *res
         bool path_seen = false;
 
         for (const ApiRoute *r = svc->routes; r->method; r++) {
+                /* A route of other microversions does not exist in this one. */
+                if ((r->min_version && call->version < r->min_version) ||
+                    (r->max_version && call->version > r->max_version))
+                        continue;
                 int score = route_match(r->path, rest, NULL);
                 if (score < 0)
                         continue;
@@ -211,7 +231,6 @@ static int check_policy(Ctx *c, const ApiCall *call) {
         switch (call->route->policy) {
         case POLICY_PUBLIC:
         case POLICY_AUTHENTICATED:
-        case POLICY_HANDLER:
                 return 0;
         case POLICY_READER:
                 if (a->is_reader || a->is_admin)
@@ -288,7 +307,7 @@ static int parse_body(Ctx *c, const ApiCall *call, const Buf *body, json_t **ret
         schema = api_schema_get(call->route->schema);
         if (!schema)
                 abort(); /* a route naming a missing schema is a build-time bug */
-        if (api_schema_validate(schema, j, &msg) < 0) {
+        if (api_schema_validate_version(schema, j, call->version, &msg) < 0) {
                 r = ctx_error(c, -EINVAL, RES_NONE, "%s", msg);
                 free(msg);
                 return r;
@@ -297,8 +316,8 @@ static int parse_body(Ctx *c, const ApiCall *call, const Buf *body, json_t **ret
         return 0;
 }
 
-static void render_error(Ctx *c, ApiErrorStyle style, int code, ApiResponse *ret) {
-        const ApiErrorInfo *e = api_error_lookup(code);
+static void render_error(Ctx *c, ApiStyle style, int code, ApiResponse *ret) {
+        const ApiErrorInfo *e = api_error_lookup(code, c->error_resource, style);
         const char *msg = c->error_message;
 
         /* An internal error's details are logged, not shown; 501 and 503 are deliberate and say why. */
@@ -320,15 +339,79 @@ static void call_done(ApiCall *call) {
                 free(call->param_values[i]);
 }
 
+/* Parses "2.19" (or "latest") into *ret; -EINVAL if it is neither. */
+static int parse_microversion(const char *s, const ApiMicroversions *mv, int *ret) {
+        int64_t major, minor;
+        const char *dot = strchr(s, '.');
+        if (streq(s, "latest")) {
+                *ret = mv->max;
+                return 0;
+        }
+        if (!dot || dot == s)
+                return -EINVAL;
+        _cleanup_free_ char *m = xstrndup(s, (size_t) (dot - s));
+        if (parse_int64(m, 0, 999, &major) < 0 || parse_int64(dot + 1, 0, 999, &minor) < 0)
+                return -EINVAL;
+        *ret = API_VERSION((int) major, (int) minor);
+        return 0;
+}
+
+/*
+ * The microversion a request asks for: "OpenStack-API-Version: compute
+ * 2.53" (one of several comma-separated "service version" pairs), else the
+ * service's legacy header, else the service's minimum.  Out of range is
+ * 406, malformed 400, as in Nova.
+ */
+static int negotiate_version(Ctx *c, ApiCall *call) {
+        const ApiMicroversions *mv = call->service->microversions;
+        const char *h = api_header(call, "OpenStack-API-Version");
+        _cleanup_free_ char *wanted = NULL;
+        int v = 0;
+
+        if (!mv)
+                return 0;
+        if (h) {
+                _cleanup_free_ char *copy = xstrdup(h);
+                char *save = NULL;
+                for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+                        item += strspn(item, " \t");
+                        size_t n = strcspn(item, " \t");
+                        if (n == strlen(mv->service) && strncasecmp(item, mv->service, n) == 0) {
+                                char *val = item + n + strspn(item + n, " \t");
+                                val[strcspn(val, " \t")] = '\0';
+                                wanted = xstrdup(val);
+                                break;
+                        }
+                }
+        }
+        if (!wanted && mv->legacy_header && (h = api_header(call, mv->legacy_header)))
+                wanted = xstrdup(h);
+        if (!wanted) {
+                call->version = mv->min;
+                return 0;
+        }
+        if (parse_microversion(wanted, mv, &v) < 0)
+                return ctx_error(c, -EINVAL, RES_NONE, "Invalid API version request: '%.32s'.", wanted);
+        if (v < mv->min || v > mv->max)
+                return ctx_error(c, -ENOPROTOOPT, RES_NONE,
+                                 "Version %d.%d is not supported by the API. Minimum is %d.%d and maximum is %d.%d.",
+                                 v / 1000, v % 1000, mv->min / 1000, mv->min % 1000, mv->max / 1000, mv->max % 1000);
+        call->version = v;
+        return 0;
+}
+
 /* Steps 1-4: service, route, size limit, token and policy. */
 static int run_checks(Ctx *c, ApiCall *call, int refused) {
         int r;
 
         /* The HTTP layer recorded why; these do not depend on the route. */
         if (refused == -EOPNOTSUPP || refused == -EAGAIN)
-                return ctx_error(c, refused, RES_NONE, "%s", api_error_lookup(refused)->title);
+                return ctx_error(c, refused, RES_NONE, "%s", api_error_lookup(refused, RES_NONE, API_STYLE_KEYSTONE)->title);
         if (!call->service)
                 return ctx_error(c, -ENOENT, RES_NONE, "The resource could not be found.");
+        r = call->route ? 0 : negotiate_version(c, call);
+        if (r < 0)
+                return r;
         /* A streamed upload found its route already (and owns its parameters). */
         r = call->route ? 0 : find_route(call->service, call->method, call->path + strlen(call->service->prefix), call);
         if (r == -ENOSYS)
@@ -357,7 +440,7 @@ static int run_checks(Ctx *c, ApiCall *call, int refused) {
                 const char *token = api_header(call, "X-Auth-Token");
                 if (isempty(token))
                         return ctx_error(c, -EPERM, RES_TOKEN, "The request you have made requires authentication.");
-                r = api_authenticate(c, token);
+                r = authenticate ? authenticate(c, token) : -EPERM;
                 if (r < 0)
                         return r;
                 r = check_policy(c, call);
@@ -397,6 +480,23 @@ static int check_headers(Ctx *c, const ApiReply *reply) {
         return 0;
 }
 
+/* A microversioned service says which version answered, in both its headers (Nova's middleware does). */
+static void add_version_headers(const ApiCall *call, ApiHeaders *h) {
+        const ApiMicroversions *mv = call->service ? call->service->microversions : NULL;
+        char v[16];
+        if (!mv || !call->version)
+                return;
+        snprintf(v, sizeof(v), "%d.%d", call->version / 1000, call->version % 1000);
+        _cleanup_free_ char *value = xasprintf("%s %s", mv->service, v);
+        api_headers_add(h, "OpenStack-API-Version", value);
+        if (mv->legacy_header) {
+                api_headers_add(h, mv->legacy_header, v);
+                _cleanup_free_ char *vary = xasprintf("OpenStack-API-Version, %s", mv->legacy_header);
+                api_headers_add(h, "Vary", vary);
+        } else
+                api_headers_add(h, "Vary", "OpenStack-API-Version");
+}
+
 /* Frees what a reply holds, when it is not rendered. */
 static void reply_done(ApiReply *reply) {
         if (reply->has_file)
@@ -422,10 +522,11 @@ static void render(Ctx *c, const ApiCall *call, int r, ApiReply *reply, ApiRespo
         }
         ret->headers = reply->headers;
         reply->headers = (ApiHeaders) {};
+        add_version_headers(call, &ret->headers);
         if (r < 0) {
                 if (!c->error)
-                        ctx_error(c, r, RES_NONE, "%s", api_error_lookup(r)->title);
-                render_error(c, call->service ? call->service->errors : API_ERRORS_KEYSTONE, c->error, ret);
+                        ctx_error(c, r, RES_NONE, "%s", api_error_lookup(r, RES_NONE, API_STYLE_KEYSTONE)->title);
+                render_error(c, call->service ? call->service->style : API_STYLE_KEYSTONE, c->error, ret);
         } else {
                 ret->status = reply->status ? (unsigned) reply->status
                               : call->route->ok ? (unsigned) call->route->ok : 200;
@@ -456,9 +557,13 @@ struct ApiPending {
         int r;               /* the handler's result */
 };
 
-int api_dispatch(struct MHD_Connection *conn, const char *method, const char *path, const Buf *body,
-                 int refused, Ctx *c, ApiPending **ret_pending, ApiResponse *ret) {
-        ApiCall call = { .conn = conn, .method = method, .path = path, .service = find_service(path) };
+static ApiCall call_of(const ApiRequest *rq) {
+        return (ApiCall) { .rq = rq, .method = rq->method, .path = rq->path, .service = find_service(rq->path) };
+}
+
+int api_dispatch(const ApiRequest *rq, const Buf *body, int refused, Ctx *c, ApiPending **ret_pending,
+                 ApiResponse *ret) {
+        ApiCall call = call_of(rq);
         _cleanup_json_ json_t *req = NULL;
         ApiReply reply = {};
         int r;
@@ -523,17 +628,17 @@ static ApiStream *stream_free(ApiStream *s) {
         return NULL;
 }
 
-int api_stream_begin(struct MHD_Connection *conn, const char *method, const char *path, Ctx *c, ApiStream **ret,
-                     ApiResponse *res) {
+int api_stream_begin(const ApiRequest *rq, Ctx *c, ApiStream **ret, ApiResponse *res) {
         ApiStream *s = xcalloc(1, sizeof(*s));
         int r;
 
         s->c = c;
-        s->call = (ApiCall) { .conn = conn, .method = method, .path = path, .service = find_service(path) };
+        s->call = call_of(rq);
         /* Only upload routes stream; anything else (including errors) takes the ordinary path. */
-        if (!s->call.service ||
-            find_route(s->call.service, method, path + strlen(s->call.service->prefix), &s->call) < 0 ||
+        if (!s->call.service || negotiate_version(c, &s->call) < 0 ||
+            find_route(s->call.service, rq->method, rq->path + strlen(s->call.service->prefix), &s->call) < 0 ||
             !s->call.route->upload) {
+                ctx_clear_error(c);
                 stream_free(s);
                 return 0;
         }

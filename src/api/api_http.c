@@ -51,6 +51,7 @@ typedef struct Request {
         char request_id[48];
         char *method;
         char *path;
+        ApiRequest api;         /* what the pipeline reads: method, path, headers and query of conn */
 } Request;
 
 static void request_free(Request *rq) {
@@ -174,12 +175,41 @@ static int check_transfer_encoding(struct MHD_Connection *conn, Ctx *c) {
                          te);
 }
 
+static const char *mhd_header(const ApiRequest *api, const char *name) {
+        return MHD_lookup_connection_value(api->impl, MHD_HEADER_KIND, name);
+}
+
+typedef struct QueryEach {
+        void (*fn)(const char *name, const char *value, void *userdata);
+        void *userdata;
+} QueryEach;
+
+static enum MHD_Result query_each_one(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+        QueryEach *q = cls;
+        q->fn(key, value ? value : "", q->userdata);
+        return MHD_YES;
+}
+
+static void mhd_query_each(const ApiRequest *api, void (*fn)(const char *name, const char *value, void *userdata),
+                           void *userdata) {
+        QueryEach q = { fn, userdata };
+        MHD_get_connection_values(api->impl, MHD_GET_ARGUMENT_KIND, query_each_one, &q);
+}
+
+/* The pipeline's view of the request on conn (its headers are in). */
+static void request_bind(Request *rq, struct MHD_Connection *conn, const char *method, const char *url) {
+        rq->method = xstrdup(method);
+        rq->path = xstrdup(url);
+        rq->api = (ApiRequest) { .method = rq->method, .path = rq->path, .header = mhd_header,
+                                 .query_each = mhd_query_each, .impl = conn };
+}
+
 /* Answers at once, before any body is read, and closes the connection afterwards. */
 static enum MHD_Result refuse_now(struct MHD_Connection *conn, Request *rq, int refused) {
         ApiResponse res = {};
         enum MHD_Result ret;
 
-        api_dispatch(conn, rq->method, rq->path, NULL, refused, &rq->ctx, NULL, &res);
+        api_dispatch(&rq->api, NULL, refused, &rq->ctx, NULL, &res);
         ret = respond(conn, rq, &rq->ctx, &res, true);
         api_response_done(&res);
         return ret;
@@ -269,15 +299,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                                              MHD_HTTP_HEADER_CONTENT_LENGTH);
                 int64_t len = 0;
                 rq->begun = true;
-                rq->method = xstrdup(method);
-                rq->path = xstrdup(url);
+                request_bind(rq, conn, method, url);
                 r = headers_received(s, conn, &rq->ctx);
                 if (r < 0)
                         return refuse_now(conn, rq, r);
                 if (rq->refused < 0)
                         return MHD_YES; /* drain the body; api_dispatch answers */
                 /* Upload routes stream their body; they are checked now, before any byte is read. */
-                r = api_stream_begin(conn, method, url, &rq->ctx, &rq->stream, &res);
+                r = api_stream_begin(&rq->api, &rq->ctx, &rq->stream, &res);
                 if (r < 0) {
                         ret = respond(conn, rq, &rq->ctx, &res, false);
                         api_response_done(&res);
@@ -310,7 +339,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 api_pending_finish(TAKE_PTR(rq->pending), &res);
         else if (rq->stream)
                 api_stream_finish(TAKE_PTR(rq->stream), &res);
-        else if (api_dispatch(conn, method, url, &rq->body, rq->refused, &rq->ctx, &rq->pending, &res) > 0)
+        else if (api_dispatch(&rq->api, &rq->body, rq->refused, &rq->ctx, &rq->pending, &res) > 0)
                 return run_on_pool(s, conn, rq);
         ret = respond(conn, rq, &rq->ctx, &res, false);
         api_response_done(&res);
@@ -530,7 +559,8 @@ static int mhd_start(ApiServer *s, int listen_fd, sa_family_t family, unsigned t
         return 0;
 }
 
-int api_server_start(const Config *cfg, ApiServer **ret) {
+int api_server_start(const ApiSetup *setup, ApiServer **ret) {
+        const Config *cfg = setup->cfg;
         unsigned threads = (unsigned) cfg->threads, hash_threads = (unsigned) cfg->password_hash_threads, hard_limit;
         sa_family_t family = AF_INET;
         int listen_fd = -1, r;
@@ -542,7 +572,7 @@ int api_server_start(const Config *cfg, ApiServer **ret) {
         r = listen_open(cfg, &listen_fd, &family);
         if (r < 0)
                 return r;
-        api_dispatch_setup(cfg);
+        api_dispatch_setup(setup);
 
         ApiServer *s = xcalloc(1, sizeof(*s));
         s->cfg = cfg;

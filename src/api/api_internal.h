@@ -7,14 +7,30 @@
 
 #include "api/api.h"
 
-struct MHD_Connection;
+/*
+ * One request as the pipeline sees it: the HTTP layer fills it over
+ * libmicrohttpd, the pipeline's unit test over plain arrays.  Everything
+ * is borrowed and outlives the request's dispatch (and its stream or
+ * pending handler).
+ */
+typedef struct ApiRequest {
+        const char *method;
+        const char *path;        /* decoded once, without the query */
+        /* The first header named name (case-insensitive), or NULL. */
+        const char *(*header)(const struct ApiRequest *rq, const char *name);
+        /* Calls fn for each query parameter, in order (value "" when it has none). */
+        void (*query_each)(const struct ApiRequest *rq, void (*fn)(const char *name, const char *value, void *userdata),
+                           void *userdata);
+        void *impl;              /* the implementation's own: a libmicrohttpd connection */
+} ApiRequest;
 
 struct ApiCall {
-        struct MHD_Connection *conn;
+        const ApiRequest *rq;
         const char *method;
         const char *path;
         const ApiService *service;
         const ApiRoute *route;
+        int version;             /* the microversion negotiated (API_VERSION), 0 if unversioned */
         size_t n_params;
         const char *param_names[API_MAX_PARAMS];   /* into the route's path, after '{', ending at '}' */
         char *param_values[API_MAX_PARAMS];        /* owned, URL-decoded */
@@ -42,8 +58,7 @@ typedef struct ApiStream ApiStream;
  * should be streamed, 0 when the route is an ordinary one, or -errno with
  * the error already rendered into *res.
  */
-int api_stream_begin(struct MHD_Connection *conn, const char *method, const char *path, Ctx *c, ApiStream **ret,
-                     ApiResponse *res);
+int api_stream_begin(const ApiRequest *rq, Ctx *c, ApiStream **ret, ApiResponse *res);
 /* Feeds a chunk; after a failure the rest of the body is ignored. */
 void api_stream_write(ApiStream *s, const void *data, size_t n);
 /* The body is complete: finishes (or renders the failure) into *res and frees s. */
@@ -66,16 +81,16 @@ typedef struct ApiPending ApiPending;
  * two are answered for any path, and the HTTP layer records their
  * message in c first.
  */
-int api_dispatch(struct MHD_Connection *conn, const char *method, const char *path, const Buf *body,
-                 int refused, Ctx *c, ApiPending **ret_pending, ApiResponse *ret);
+int api_dispatch(const ApiRequest *rq, const Buf *body, int refused, Ctx *c, ApiPending **ret_pending,
+                 ApiResponse *ret);
 
 /*
  * The pipeline can stop before a route's handler when the route hashes
  * passwords (ApiRoute.hashes): api_dispatch then returns 1 with the
  * request in *ret_pending instead of a response, and the caller runs the
  * handler on the hash pool.  With ret_pending NULL it always returns 0
- * with the response in *ret.  method, path and conn must outlive the
- * pending request; c too, and nothing else may use c meanwhile.
+ * with the response in *ret.  rq must outlive the pending request; c
+ * too, and nothing else may use c meanwhile.
  */
 /* Runs the handler, on any thread, with that thread's database connection. */
 void api_pending_run(ApiPending *p);
@@ -86,5 +101,5 @@ void api_pending_finish(ApiPending *p, ApiResponse *ret);
 /* Frees p without a response.  NULL-safe; returns NULL. */
 ApiPending *api_pending_free(ApiPending *p);
 
-/* Set once at start by api_server_start. */
-void api_dispatch_setup(const Config *cfg);
+/* Set once at start by api_server_start; setup is borrowed for the daemon's life. */
+void api_dispatch_setup(const ApiSetup *setup);

@@ -13,7 +13,6 @@
 #include <math.h>
 #include <pthread.h>
 
-extern const EmbeddedFile api_schemas[];
 
 typedef struct Walk {
         const json_t *root;   /* for $ref */
@@ -359,29 +358,56 @@ int api_schema_validate_version(const json_t *schema, const json_t *instance, in
         return r;
 }
 
-/* Parsed schemas, one per embedded file, built once and never freed. */
-static json_t **parsed;
-static pthread_once_t parsed_once = PTHREAD_ONCE_INIT;
+/*
+ * The registered schema files: each service embeds its own (util/embed.h)
+ * and the API layer registers them at start, parsed once and never freed.
+ * Registration happens before any request thread runs; lookups only read.
+ */
+#define MAX_TABLES 16
 
-static void parse_all(void) {
+typedef struct SchemaTable {
+        const EmbeddedFile *files;
+        json_t **parsed;
+} SchemaTable;
+
+static SchemaTable tables[MAX_TABLES];
+static size_t n_tables;
+static pthread_mutex_t tables_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void api_schema_register(const EmbeddedFile *files) {
         size_t n = 0;
-        while (api_schemas[n].name)
+        pthread_mutex_lock(&tables_lock);
+        for (size_t i = 0; i < n_tables; i++)
+                if (tables[i].files == files) {
+                        pthread_mutex_unlock(&tables_lock);
+                        return;
+                }
+        if (n_tables == MAX_TABLES)
+                abort(); /* more services than this is a build-time change */
+        while (files[n].name)
                 n++;
-        parsed = xcalloc(n + 1, sizeof(json_t *));
+        json_t **parsed = xcalloc(n + 1, sizeof(json_t *));
         for (size_t i = 0; i < n; i++) {
                 json_error_t err;
-                parsed[i] = json_loadb(api_schemas[i].data, api_schemas[i].len, 0, &err);
+                parsed[i] = json_loadb(files[i].data, files[i].len, 0, &err);
                 if (!parsed[i]) {
-                        fprintf(stderr, "schema %s: %s (line %d)\n", api_schemas[i].name, err.text, err.line);
+                        fprintf(stderr, "schema %s: %s (line %d)\n", files[i].name, err.text, err.line);
                         abort(); /* broken embedded schema: a build-time bug */
                 }
         }
+        tables[n_tables++] = (SchemaTable) { files, parsed };
+        pthread_mutex_unlock(&tables_lock);
 }
 
 const json_t *api_schema_get(const char *name) {
-        pthread_once(&parsed_once, parse_all);
-        for (size_t i = 0; api_schemas[i].name; i++)
-                if (streq(api_schemas[i].name, name))
-                        return parsed[i];
-        return NULL;
+        const json_t *found = NULL;
+        pthread_mutex_lock(&tables_lock);
+        for (size_t t = 0; !found && t < n_tables; t++)
+                for (size_t i = 0; tables[t].files[i].name; i++)
+                        if (streq(tables[t].files[i].name, name)) {
+                                found = tables[t].parsed[i];
+                                break;
+                        }
+        pthread_mutex_unlock(&tables_lock);
+        return found;
 }

@@ -22,5 +22,9 @@ int api_schema_validate(const json_t *schema, const json_t *instance, char **ret
 /* The same for a request of API microversion version (API_VERSION(2, 19)); 0 validates every property. */
 int api_schema_validate_version(const json_t *schema, const json_t *instance, int version, char **ret_msg);
 
-/* Looks up and parses an embedded schema by file name; cached, borrowed. */
+struct EmbeddedFile;
+
+/* Makes a service's embedded schema files known (parsed now; a broken one aborts).  Idempotent. */
+void api_schema_register(const struct EmbeddedFile *files);
+/* A registered schema by file name, or NULL; borrowed, valid for the process's life. */
 const json_t *api_schema_get(const char *name);

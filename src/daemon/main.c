@@ -7,7 +7,6 @@
  * (SIGHUP makes each module re-read what an operator changes on disk).
  * Stopping is the start in reverse.
  */
-#include "api/api.h"
 #include "daemon/daemon.h"
 #include "db/db.h"
 #include "util/fileio.h"
@@ -29,9 +28,9 @@ static void usage(FILE *f) {
 }
 
 static void list_routes(void) {
-        for (size_t i = 0; api_services[i]; i++)
-                for (const ApiRoute *r = api_services[i]->routes; r->method; r++)
-                        printf("%s %s%s\n", r->method, api_services[i]->prefix, r->path);
+        for (size_t i = 0; daemon_api_services[i]; i++)
+                for (const ApiRoute *r = daemon_api_services[i]->routes; r->method; r++)
+                        printf("%s %s%s\n", r->method, daemon_api_services[i]->prefix, r->path);
 }
 
 /* Stops modules [0, n) in reverse order. */
@@ -157,6 +156,7 @@ int main(int argc, char **argv) {
         _cleanup_free_ const TaskDef **tasks = NULL;
         _cleanup_free_ char *node = NULL, *lock_path = NULL;
         pid_t holder = 0;
+        ApiSetup api;
         TaskPool *pool = NULL;
         ApiServer *server = NULL;
         size_t started = 0;
@@ -257,7 +257,8 @@ int main(int argc, char **argv) {
                 (void) task_requeue_expired(&c);
                 ctx_done(&c);
         }
-        r = api_server_start(&cfg, &server);
+        daemon_api_setup(&cfg, &api);
+        r = api_server_start(&api, &server);
         if (r < 0)
                 goto out;
         log_info("daemon", "gureumd serving cloud in %s as node %s", cfg.state_dir, node);

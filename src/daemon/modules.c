@@ -6,7 +6,6 @@
  * it publishes whatever services the API registry serves.
  */
 #include "daemon/daemon.h"
-#include "api/api.h"
 #include "identity/identity.h"
 
 extern const Module identity_module, image_module;
@@ -18,16 +17,16 @@ static int catalog_setup(const Config *cfg) {
         return 0;
 }
 
-/* Publishes every service in api_services[] that declares a catalog type. */
+/* Publishes every service in daemon_api_services[] that declares a catalog type. */
 static int catalog_recover(Ctx *c) {
         CatalogEntry entries[16] = {};
         size_t n = 0;
         _cleanup_free_ char *base = config_public_url(config);
 
-        for (size_t i = 0; api_services[i] && n < ELEMENTSOF(entries) - 1; i++)
-                if (api_services[i]->catalog_type)
-                        entries[n++] = (CatalogEntry) { api_services[i]->catalog_type, api_services[i]->catalog_name,
-                                                        api_services[i]->prefix };
+        for (size_t i = 0; daemon_api_services[i] && n < ELEMENTSOF(entries) - 1; i++)
+                if (daemon_api_services[i]->catalog_type)
+                        entries[n++] = (CatalogEntry) { daemon_api_services[i]->catalog_type, daemon_api_services[i]->catalog_name,
+                                                        daemon_api_services[i]->prefix };
         return identity_catalog_ensure(c, entries, base);
 }
 

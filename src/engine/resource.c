@@ -76,7 +76,10 @@ static int error_from_template(Ctx *c, int code, const ResDef *d, const char *tm
 int res_db_error(Ctx *c, int r, ResourceKind kind, const char *what) {
         if (c->error)
                 return r;
-        return ctx_error(c, r < 0 ? r : -EIO, kind, "Database error while %s.", what);
+        /* A key conflict is the client's (409); anything else the server's (500), whatever errno said. */
+        if (r == -EEXIST)
+                return ctx_error(c, r, kind, "Conflict while %s.", what);
+        return ctx_error(c, -EIO, kind, "Database error while %s.", what);
 }
 
 int res_transaction(Ctx *c, const char *what, int (*fn)(Ctx *c, void *userdata), void *userdata) {
@@ -178,6 +181,9 @@ int res_query_filter(Ctx *c, const ResDef *d, ResQuery *q, const char *name, con
                 return ctx_error(c, -EINVAL, d->kind, "Invalid filter '%s' for %s.", name, d->plural);
         }
         json_t *v = f ? typed_value(f, value) : json_string(value);
+        /* Keystone reads any boolean but false and 0 as true. */
+        if (!v && !strict && f->type == RES_BOOL)
+                v = json_true();
         if (!v)
                 return ctx_error(c, -EINVAL, d->kind, "Invalid value '%s' for filter '%s'.", value, name);
         json_object_set_new(q->filters, name, v);
@@ -451,19 +457,39 @@ static int create_locked(Ctx *c, void *userdata) {
         return r < 0 ? r : res_insert(c, ch->d, ch->obj);
 }
 
+/*
+ * Ids a client may choose (regions) end up in URLs, links and logs: they
+ * are kept to URL-unreserved characters (RFC 3986), so each is one path
+ * segment as it stands, needs no escaping and holds nothing to decode.
+ */
+static bool client_id_is_safe(const char *id) {
+        size_t n = strlen(id);
+        if (n == 0 || n > 255 || streq(id, ".") || streq(id, ".."))
+                return false;
+        return strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~") == n;
+}
+
 static char *new_id(const ResDef *d) {
         return d->id_kind == RES_ID_UUID ? uuid_dashed_new() : uuid_hex_new();
 }
 
 int res_create(Ctx *c, const ResDef *d, const json_t *in, json_t **ret) {
-        _cleanup_json_ json_t *obj = json_deep_copy(in ? in : json_object());
+        _cleanup_json_ json_t *obj = in ? json_deep_copy(in) : json_object();
         Change ch = { .d = d, .obj = obj };
         int r;
 
-        if (d->id_kind != RES_ID_GIVEN && !(d->client_id && jx_string(obj, "id"))) {
+        if (d->client_id && jx_string(obj, "id")) {
+                if (!client_id_is_safe(jx_string(obj, "id")))
+                        return ctx_error(c, -EINVAL, d->kind,
+                                         "Invalid %s id: 1 to 255 characters from A-Z, a-z, 0-9, '-', '.', '_' and '~'.",
+                                         d->singular);
+        } else if (d->id_kind != RES_ID_GIVEN) {
                 _cleanup_free_ char *id = new_id(d);
                 json_object_set_new(obj, "id", json_string(id));
         }
+        r = d->precompute ? d->precompute(c, obj) : 0;
+        if (r < 0)
+                return r;
         r = res_transaction(c, "storing a record", create_locked, &ch);
         if (r >= 0 && d->changed)
                 d->changed();
@@ -493,9 +519,12 @@ static int update_locked(Ctx *c, void *userdata) {
 }
 
 int res_update(Ctx *c, const ResDef *d, const char *id, const json_t *patch, json_t **ret) {
-        _cleanup_json_ json_t *obj = json_deep_copy(patch ? patch : json_object());
+        _cleanup_json_ json_t *obj = patch ? json_deep_copy(patch) : json_object();
         Change ch = { .d = d, .id = id, .obj = obj };
-        int r = res_transaction(c, "updating a record", update_locked, &ch);
+        int r = d->precompute ? d->precompute(c, obj) : 0;
+        if (r < 0)
+                return r;
+        r = res_transaction(c, "updating a record", update_locked, &ch);
         json_decref(ch.old);
         if (r >= 0 && d->changed)
                 d->changed();

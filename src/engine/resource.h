@@ -65,12 +65,19 @@ struct ResDef {
         const char *path;        /* URL segment of the collection under the API version; NULL: plural */
         const ResField *fields;  /* without "id" (always a TEXT primary key); ends with { NULL } */
         ResIdKind id_kind;
-        bool client_id;          /* create may take the id from the object (regions, Glance images) */
+        bool client_id;          /* create may take the id from the object (regions): URL-unreserved characters only */
         const char *order_by;    /* default list order; NULL: "id" */
         const char *not_found;   /* message for a missing id: a format with one %s, the id */
         const char *conflict;    /* message for a duplicate: a format with one %s, the name (or id) */
         void (*changed)(void);   /* after every committed write (identity's cache) */
-        /* Fills defaults, checks references, may edit obj.  old is NULL on create. */
+        /*
+         * Work too slow to hold the database's write lock for (hashing a
+         * password): runs before create's or update's transaction; may
+         * edit obj.  A hash computed inside the transaction held every
+         * other writer up for its duration (issue 7, F3).
+         */
+        int (*precompute)(Ctx *c, json_t *obj);
+        /* Fills defaults, checks references, may edit obj; in the transaction.  old is NULL on create. */
         int (*prepare)(Ctx *c, json_t *obj, const json_t *old);
         /* Refuses or cascades a delete; runs inside the delete's transaction. */
         int (*before_delete)(Ctx *c, const json_t *old);
@@ -164,5 +171,9 @@ int res_delete(Ctx *c, const ResDef *d, const char *id);
  * "Database error while <what>." (fn records its own messages).
  */
 int res_transaction(Ctx *c, const char *what, int (*fn)(Ctx *c, void *userdata), void *userdata);
-/* Records "Database error while <what>." for r unless an error is recorded already; returns r. */
+/*
+ * Records why a database call failed, unless an error is recorded already:
+ * -EEXIST (a key conflict, 409) as "Conflict while <what>.", anything else
+ * as -EIO "Database error while <what>." (500).  Returns the code recorded.
+ */
 int res_db_error(Ctx *c, int r, ResourceKind kind, const char *what);

@@ -44,6 +44,11 @@ int identity_token_validate(Ctx *c, const char *token, TokenInfo *ret);
 bool identity_user_usable(Ctx *c, const json_t *user);
 /* Fills c->auth from a validated token. */
 void identity_auth_fill(Auth *a, const char *token, const TokenInfo *t);
+/*
+ * Validates token and fills c->auth: the pipeline's authenticator
+ * (ApiAuthenticator), which the daemon hands to the API layer.
+ */
+int identity_authenticate_token(Ctx *c, const char *token);
 /* Keystone's token body ({"methods", "user", ...} without the "token" wrapper). */
 json_t *identity_token_render(Ctx *c, const TokenInfo *t, bool with_catalog);
 /* Revokes one token (and tokens rescoped from it). */
@@ -60,6 +65,52 @@ int identity_roles_effective(Ctx *c, const char *user_id, const char *target_typ
                              json_t **ret);
 /* The catalog in token format: [{"id", "type", "name", "endpoints": [...]}]. */
 int identity_catalog(Ctx *c, json_t **ret);
+
+/* ---- memberships and role grants (identity_assignment.c) ---- */
+
+struct ResDef;
+
+/* The enabled projects (d = &res_project) or domains the user has a role on, directly or through groups. */
+int identity_user_targets(Ctx *c, const char *user_id, const struct ResDef *d, json_t **ret);
+/* The groups a user is in, and the users of a group, as records. */
+int identity_user_groups(Ctx *c, const char *user_id, json_t **ret);
+int identity_group_users(Ctx *c, const char *group_id, json_t **ret);
+
+typedef enum IdentityMemberOp {
+        IDENTITY_MEMBER_ADD,     /* idempotent */
+        IDENTITY_MEMBER_CHECK,   /* -ENOENT with Keystone's message if not a member */
+        IDENTITY_MEMBER_REMOVE,  /* -ENOENT likewise */
+} IdentityMemberOp;
+
+/* Adds, checks or removes user_id in group_id (both must exist: the caller checked). */
+int identity_group_member(Ctx *c, const char *group_id, const char *user_id, IdentityMemberOp op);
+
+/* A role grant: role_id to an actor ("user" or "group") on a target ("project" or "domain"). */
+typedef struct IdentityGrant {
+        const char *actor_type, *actor_id;
+        const char *target_type, *target_id;
+        const char *role_id;     /* ignored by identity_grant_roles */
+} IdentityGrant;
+
+/* Grants (idempotent), checks (-ENOENT with Keystone's message) or revokes a role. */
+int identity_grant(Ctx *c, const IdentityGrant *g);
+int identity_grant_check(Ctx *c, const IdentityGrant *g);
+int identity_grant_revoke(Ctx *c, const IdentityGrant *g);
+/* The roles granted directly to the actor on the target, as role records. */
+int identity_grant_roles(Ctx *c, const IdentityGrant *g, json_t **ret);
+
+/* GET /v3/role_assignments: each filter NULL for any. */
+typedef struct IdentityAssignmentQuery {
+        const char *user_id, *group_id, *role_id, *project_id, *domain_id;
+        bool effective;          /* expand groups into their members and add implied roles */
+} IdentityAssignmentQuery;
+
+/*
+ * The assignments matching q: [{"actor_type", "actor_id", "target_type",
+ * "target_id", "role_id", "via_group"}], via_group set when effective
+ * expanded a group's grant.
+ */
+int identity_role_assignments(Ctx *c, const IdentityAssignmentQuery *q, json_t **ret);
 
 /* A service this daemon serves, to be published in the catalog. */
 typedef struct CatalogEntry {

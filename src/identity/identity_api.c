@@ -2,13 +2,15 @@
 /*
  * /identity: Keystone v3's routes, declared once, and the handlers that
  * are not plain CRUD (version discovery, auth, memberships, assignments,
- * password change).  Plain CRUD goes to the generic handlers of
- * identity_resource.c with the ResDef as route data.
+ * password change).  Plain CRUD goes to the resource engine's generic
+ * handlers (api/api_resource.h) with the ResDef as route data.  Handlers
+ * parse and render; every query is in the service's files.
  */
+#include "api/api_resource.h"
 #include "identity/identity.h"
 #include "identity/identity_password.h"
-#include "identity/identity_resource.h"
-#include "identity/identity_cache.h"
+#include "identity/identity_resources.h"
+#include "util/embed.h"
 #include "util/log.h"
 
 /* ---- version discovery ---- */
@@ -95,70 +97,55 @@ static int tokens_revoke(Ctx *c, const ApiCall *call, json_t *body, ApiReply *re
         return r;
 }
 
-/* Projects (or domains) the user has a role on, directly or through groups. */
-static int user_targets(Ctx *c, const char *user_id, const ResDef *d, json_t **ret) {
-        _cleanup_free_ char *sql = xasprintf(
-                "SELECT DISTINCT target_id FROM role_assignments WHERE target_type = ? AND inherited = 0 AND"
-                " ((actor_type = 'user' AND actor_id = ?) OR (actor_type = 'group' AND actor_id IN"
-                " (SELECT group_id FROM group_members WHERE user_id = ?))) ORDER BY target_id");
-        _cleanup_stmt_ DbStmt *s = NULL;
-        json_t *out = json_array();
-        int r = db_query(c->db, &s, sql, "sss", d->singular, user_id, user_id);
-
-        while (r >= 0 && (r = db_step(s)) > 0) {
-                _cleanup_json_ json_t *rec = NULL;
-                if (res_lookup(c, d, db_col_text(s, 0), &rec) == 0 && json_is_true(json_object_get(rec, "enabled")))
-                        json_array_append_new(out, res_render(d, rec));
-        }
-        if (r < 0) {
-                json_decref(out);
-                return ctx_error(c, r, RES_ASSIGNMENT, "Database error while reading role assignments.");
-        }
-        *ret = out;
+/* A Keystone list of records of d (rows, stolen): rendered, with the collection's links. */
+static int reply_records(Ctx *c, const ApiCall *call, ApiReply *reply, const ResDef *d, json_t *rows) {
+        json_t *items = json_array(), *rec;
+        size_t i;
+        json_array_foreach(rows, i, rec)
+                json_array_append_new(items, api_res_render(c, call, d, rec));
+        json_decref(rows);
+        reply->body = api_res_collection(call, d, items, false, NULL);
         return 0;
 }
 
+/* {"key": items (stolen), "links": ...}: Keystone's envelope for lists that are not of records. */
 static int reply_list(ApiReply *reply, const char *key, json_t *items, const ApiCall *call) {
-        reply->body = json_pack("{s:o, s:o}", key, items, "links", res_collection_links(api_path(call)));
+        _cleanup_free_ char *self = xasprintf("%s%s", api_base_url(), api_path(call));
+        reply->body = json_pack("{s:o, s:{s:s, s:n, s:n}}", key, items, "links", "self", self, "previous", "next");
         return 0;
 }
 
 static int auth_projects(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
-        json_t *items;
-        int r = user_targets(c, c->auth.user_id, &res_project, &items);
-        return r < 0 ? r : reply_list(reply, "projects", items, call);
+        json_t *rows;
+        int r = identity_user_targets(c, c->auth.user_id, &res_project, &rows);
+        return r < 0 ? r : reply_records(c, call, reply, &res_project, rows);
 }
 
 static int auth_domains(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
-        json_t *items;
-        int r = user_targets(c, c->auth.user_id, &res_domain, &items);
-        return r < 0 ? r : reply_list(reply, "domains", items, call);
+        json_t *rows;
+        int r = identity_user_targets(c, c->auth.user_id, &res_domain, &rows);
+        return r < 0 ? r : reply_records(c, call, reply, &res_domain, rows);
 }
 
 static int auth_catalog(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
         json_t *catalog;
         int r = identity_catalog(c, &catalog);
-        if (r < 0)
-                return r;
-        reply->body = json_pack("{s:o, s:o}", "catalog", catalog, "links", res_collection_links(api_path(call)));
-        return 0;
+        return r < 0 ? r : reply_list(reply, "catalog", catalog, call);
 }
 
 static int auth_system(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
-        reply->body = json_pack("{s:[], s:o}", "system", "links", res_collection_links(api_path(call)));
-        return 0;
+        return reply_list(reply, "system", json_array(), call);
 }
 
 /* ---- users ---- */
 
 static int user_projects(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
         _cleanup_json_ json_t *user = NULL;
-        json_t *items;
+        json_t *rows;
         int r = res_get(c, &res_user, api_param(call, "user_id"), &user);
-        if (r < 0)
-                return r;
-        r = user_targets(c, api_param(call, "user_id"), &res_project, &items);
-        return r < 0 ? r : reply_list(reply, "projects", items, call);
+        if (r >= 0)
+                r = identity_user_targets(c, api_param(call, "user_id"), &res_project, &rows);
+        return r < 0 ? r : reply_records(c, call, reply, &res_project, rows);
 }
 
 static int user_password(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
@@ -189,27 +176,17 @@ static int user_password(Ctx *c, const ApiCall *call, json_t *body, ApiReply *re
 }
 
 static int user_groups(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
-        _cleanup_stmt_ DbStmt *s = NULL;
         _cleanup_json_ json_t *user = NULL;
-        json_t *items = json_array();
+        json_t *rows;
         int r = res_get(c, &res_user, api_param(call, "user_id"), &user);
         if (r >= 0)
-                r = db_query(c->db, &s, "SELECT group_id FROM group_members WHERE user_id = ? ORDER BY group_id", "s",
-                             api_param(call, "user_id"));
-        while (r >= 0 && (r = db_step(s)) > 0) {
-                _cleanup_json_ json_t *g = NULL;
-                if (res_lookup(c, &res_group, db_col_text(s, 0), &g) == 0)
-                        json_array_append_new(items, res_render(&res_group, g));
-        }
-        if (r < 0) {
-                json_decref(items);
-                return c->error ? r : ctx_error(c, r, RES_GROUP, "Database error while reading groups.");
-        }
-        return reply_list(reply, "groups", items, call);
+                r = identity_user_groups(c, api_param(call, "user_id"), &rows);
+        return r < 0 ? r : reply_records(c, call, reply, &res_group, rows);
 }
 
 /* ---- group membership ---- */
 
+/* The group, and the user when the route names one, must exist (404 otherwise). */
 static int group_and_user(Ctx *c, const ApiCall *call) {
         _cleanup_json_ json_t *g = NULL, *u = NULL;
         int r = res_get(c, &res_group, api_param(call, "group_id"), &g);
@@ -219,62 +196,28 @@ static int group_and_user(Ctx *c, const ApiCall *call) {
 }
 
 static int group_users(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
-        _cleanup_stmt_ DbStmt *s = NULL;
-        json_t *items = json_array();
+        json_t *rows;
         int r = group_and_user(c, call);
         if (r >= 0)
-                r = db_query(c->db, &s, "SELECT user_id FROM group_members WHERE group_id = ? ORDER BY user_id", "s",
-                             api_param(call, "group_id"));
-        while (r >= 0 && (r = db_step(s)) > 0) {
-                _cleanup_json_ json_t *u = NULL;
-                if (res_lookup(c, &res_user, db_col_text(s, 0), &u) == 0)
-                        json_array_append_new(items, res_render(&res_user, u));
-        }
-        if (r < 0) {
-                json_decref(items);
-                return c->error ? r : ctx_error(c, r, RES_GROUP, "Database error while reading group members.");
-        }
-        return reply_list(reply, "users", items, call);
+                r = identity_group_users(c, api_param(call, "group_id"), &rows);
+        return r < 0 ? r : reply_records(c, call, reply, &res_user, rows);
+}
+
+static int member_op(Ctx *c, const ApiCall *call, IdentityMemberOp op) {
+        int r = group_and_user(c, call);
+        return r < 0 ? r : identity_group_member(c, api_param(call, "group_id"), api_param(call, "user_id"), op);
 }
 
 static int group_member_add(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
-        int r = group_and_user(c, call);
-        if (r >= 0)
-                r = db_run(c->db, "INSERT INTO group_members (group_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                           "ss", api_param(call, "group_id"), api_param(call, "user_id"));
-        identity_changed();
-        if (r < 0)
-                return c->error ? r : ctx_error(c, r, RES_GROUP, "Database error while adding a group member.");
-        return 0;
+        return member_op(c, call, IDENTITY_MEMBER_ADD);
 }
 
 static int group_member_check(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
-        _cleanup_stmt_ DbStmt *s = NULL;
-        int r = group_and_user(c, call);
-        if (r >= 0)
-                r = db_query(c->db, &s, "SELECT 1 FROM group_members WHERE group_id = ? AND user_id = ?", "ss",
-                             api_param(call, "group_id"), api_param(call, "user_id"));
-        if (r >= 0)
-                r = db_step(s);
-        if (r == 0)
-                return ctx_error(c, -ENOENT, RES_GROUP, "User %s is not a member of group %s.",
-                                 api_param(call, "user_id"), api_param(call, "group_id"));
-        return r < 0 ? (c->error ? r : ctx_error(c, r, RES_GROUP, "Database error.")) : 0;
+        return member_op(c, call, IDENTITY_MEMBER_CHECK);
 }
 
 static int group_member_remove(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
-        int r = group_and_user(c, call);
-        if (r >= 0)
-                r = db_run(c->db, "DELETE FROM group_members WHERE group_id = ? AND user_id = ?", "ss",
-                           api_param(call, "group_id"), api_param(call, "user_id"));
-        identity_changed();
-        if (r == 0)
-                return ctx_error(c, -ENOENT, RES_GROUP, "User %s is not a member of group %s.",
-                                 api_param(call, "user_id"), api_param(call, "group_id"));
-        if (r < 0)
-                return c->error ? r : ctx_error(c, r, RES_GROUP, "Database error.");
-        /* Roles through the group are gone: so are tokens relying on them at next validation. */
-        return 0;
+        return member_op(c, call, IDENTITY_MEMBER_REMOVE);
 }
 
 /* ---- role assignments ---- */
@@ -288,98 +231,57 @@ typedef struct AssignKind {
 static const AssignKind project_user = { "project", "user" }, project_group = { "project", "group" },
                         domain_user = { "domain", "user" }, domain_group = { "domain", "group" };
 
-/* Checks that the target, actor and (if named) role exist; 404 otherwise. */
-static int assignment_refs(Ctx *c, const ApiCall *call, const AssignKind *k) {
+/* The grant a route names: checks that the target, actor and (if named) role exist; 404 otherwise. */
+static int grant_of(Ctx *c, const ApiCall *call, IdentityGrant *ret) {
+        const AssignKind *k = api_route_data(call);
         _cleanup_json_ json_t *t = NULL, *a = NULL, *role = NULL;
         int r = res_get(c, streq(k->target, "project") ? &res_project : &res_domain, api_param(call, "target_id"), &t);
         if (r >= 0)
                 r = res_get(c, streq(k->actor, "user") ? &res_user : &res_group, api_param(call, "actor_id"), &a);
         if (r >= 0 && api_param(call, "role_id"))
                 r = res_get(c, &res_role, api_param(call, "role_id"), &role);
-        return r;
+        if (r < 0)
+                return r;
+        *ret = (IdentityGrant) { k->actor, api_param(call, "actor_id"), k->target, api_param(call, "target_id"),
+                                 api_param(call, "role_id") };
+        return 0;
 }
 
 static int assignment_grant(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
-        const AssignKind *k = api_route_data(call);
-        int r = assignment_refs(c, call, k);
-        if (r < 0)
-                return r;
-        r = db_run(c->db,
-                   "INSERT INTO role_assignments (actor_type, actor_id, target_type, target_id, role_id, inherited)"
-                   " VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT DO NOTHING",
-                   "sssss", k->actor, api_param(call, "actor_id"), k->target, api_param(call, "target_id"),
-                   api_param(call, "role_id"));
-        identity_changed();
-        if (r < 0)
-                return ctx_error(c, r, RES_ASSIGNMENT, "Database error while granting a role.");
-        log_full(LOG_LEVEL_INFO, "identity", c->request_id, "granted role %s to %s %s on %s %s",
-                 api_param(call, "role_id"), k->actor, api_param(call, "actor_id"), k->target,
-                 api_param(call, "target_id"));
-        return 0;
+        IdentityGrant g;
+        int r = grant_of(c, call, &g);
+        if (r >= 0)
+                r = identity_grant(c, &g);
+        if (r >= 0)
+                log_full(LOG_LEVEL_INFO, "identity", c->request_id, "granted role %s to %s %s on %s %s", g.role_id,
+                         g.actor_type, g.actor_id, g.target_type, g.target_id);
+        return r;
 }
 
 static int assignment_check(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
-        const AssignKind *k = api_route_data(call);
-        _cleanup_stmt_ DbStmt *s = NULL;
-        int r = assignment_refs(c, call, k);
-        if (r < 0)
-                return r;
-        r = db_query(c->db, &s,
-                     "SELECT 1 FROM role_assignments WHERE actor_type = ? AND actor_id = ? AND target_type = ?"
-                     " AND target_id = ? AND role_id = ? AND inherited = 0",
-                     "sssss", k->actor, api_param(call, "actor_id"), k->target, api_param(call, "target_id"),
-                     api_param(call, "role_id"));
-        if (r >= 0)
-                r = db_step(s);
-        if (r < 0)
-                return ctx_error(c, r, RES_ASSIGNMENT, "Database error while reading role assignments.");
-        if (r == 0)
-                return ctx_error(c, -ENOENT, RES_ASSIGNMENT, "Could not find role assignment with role: %s, %s: %s, %s: %s.",
-                                 api_param(call, "role_id"), k->actor, api_param(call, "actor_id"), k->target,
-                                 api_param(call, "target_id"));
-        return 0;
+        IdentityGrant g;
+        int r = grant_of(c, call, &g);
+        return r < 0 ? r : identity_grant_check(c, &g);
 }
 
 static int assignment_revoke(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
-        const AssignKind *k = api_route_data(call);
-        int r = assignment_check(c, call, body, reply);
-        if (r < 0)
-                return r;
-        r = db_run(c->db,
-                   "DELETE FROM role_assignments WHERE actor_type = ? AND actor_id = ? AND target_type = ?"
-                   " AND target_id = ? AND role_id = ? AND inherited = 0",
-                   "sssss", k->actor, api_param(call, "actor_id"), k->target, api_param(call, "target_id"),
-                   api_param(call, "role_id"));
-        identity_changed();
-        if (r < 0)
-                return ctx_error(c, r, RES_ASSIGNMENT, "Database error while revoking a role.");
-        /* Tokens need no revocation: validation recomputes roles every time. */
-        log_full(LOG_LEVEL_INFO, "identity", c->request_id, "revoked role %s from %s %s on %s %s",
-                 api_param(call, "role_id"), k->actor, api_param(call, "actor_id"), k->target,
-                 api_param(call, "target_id"));
-        return 0;
+        IdentityGrant g;
+        int r = grant_of(c, call, &g);
+        if (r >= 0)
+                r = identity_grant_revoke(c, &g);
+        if (r >= 0)
+                log_full(LOG_LEVEL_INFO, "identity", c->request_id, "revoked role %s from %s %s on %s %s", g.role_id,
+                         g.actor_type, g.actor_id, g.target_type, g.target_id);
+        return r;
 }
 
 static int assignment_list_roles(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
-        const AssignKind *k = api_route_data(call);
-        _cleanup_stmt_ DbStmt *s = NULL;
-        json_t *items = json_array();
-        int r = assignment_refs(c, call, k);
+        IdentityGrant g;
+        json_t *rows;
+        int r = grant_of(c, call, &g);
         if (r >= 0)
-                r = db_query(c->db, &s,
-                             "SELECT r.id, r.name, r.description FROM role_assignments a JOIN roles r ON r.id = a.role_id"
-                             " WHERE a.actor_type = ? AND a.actor_id = ? AND a.target_type = ? AND a.target_id = ?"
-                             " AND a.inherited = 0 ORDER BY r.name",
-                             "ssss", k->actor, api_param(call, "actor_id"), k->target, api_param(call, "target_id"));
-        while (r >= 0 && (r = db_step(s)) > 0) {
-                _cleanup_json_ json_t *rec = db_row_json(s, "id name description");
-                json_array_append_new(items, res_render(&res_role, rec));
-        }
-        if (r < 0) {
-                json_decref(items);
-                return c->error ? r : ctx_error(c, r, RES_ASSIGNMENT, "Database error while reading role assignments.");
-        }
-        return reply_list(reply, "roles", items, call);
+                r = identity_grant_roles(c, &g, &rows);
+        return r < 0 ? r : reply_records(c, call, reply, &res_role, rows);
 }
 
 /* Adds {"id", "name", "domain"} names to an assignment part when include_names is set. */
@@ -421,58 +323,42 @@ static json_t *assignment_json(Ctx *c, const char *actor_type, const char *actor
  * what a token would carry.
  */
 static int role_assignments(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
-        const char *user = api_query(call, "user.id"), *group = api_query(call, "group.id");
-        const char *role = api_query(call, "role.id"), *project = api_query(call, "scope.project.id");
-        const char *domain = api_query(call, "scope.domain.id");
-        bool effective = api_query_has(call, "effective"), names = api_query_has(call, "include_names");
-        _cleanup_stmt_ DbStmt *s = NULL;
-        json_t *items = json_array();
-        int r;
+        IdentityAssignmentQuery q = {
+                .user_id = api_query(call, "user.id"), .group_id = api_query(call, "group.id"),
+                .role_id = api_query(call, "role.id"), .project_id = api_query(call, "scope.project.id"),
+                .domain_id = api_query(call, "scope.domain.id"), .effective = api_query_has(call, "effective"),
+        };
+        bool names = api_query_has(call, "include_names");
+        _cleanup_json_ json_t *rows = NULL;
+        json_t *a;
+        size_t i;
 
-        if (effective && group)
+        if (q.effective && q.group_id)
                 return ctx_error(c, -EINVAL, RES_ASSIGNMENT, "Combining effective and group filter will always result in an empty list.");
-        r = db_query(c->db, &s,
-                     "WITH RECURSIVE expanded(actor_type, actor_id, target_type, target_id, role_id, via_group) AS ("
-                     " SELECT actor_type, actor_id, target_type, target_id, role_id, NULL FROM role_assignments"
-                     "  WHERE inherited = 0 AND (? = 0 OR actor_type = 'user')"
-                     " UNION"
-                     " SELECT 'user', m.user_id, a.target_type, a.target_id, a.role_id, a.actor_id"
-                     "  FROM role_assignments a JOIN group_members m ON a.actor_type = 'group' AND m.group_id = a.actor_id"
-                     "  WHERE ? = 1 AND a.inherited = 0"
-                     " UNION"
-                     " SELECT e.actor_type, e.actor_id, e.target_type, e.target_id, i.implied_role_id, e.via_group"
-                     "  FROM expanded e JOIN role_implications i ON i.prior_role_id = e.role_id WHERE ? = 1)"
-                     " SELECT DISTINCT actor_type, actor_id, target_type, target_id, role_id, via_group FROM expanded"
-                     " WHERE (? IS NULL OR (actor_type = 'user' AND actor_id = ?))"
-                     " AND (? IS NULL OR (actor_type = 'group' AND actor_id = ?))"
-                     " AND (? IS NULL OR role_id = ?)"
-                     " AND (? IS NULL OR (target_type = 'project' AND target_id = ?))"
-                     " AND (? IS NULL OR (target_type = 'domain' AND target_id = ?))"
-                     " ORDER BY actor_type, actor_id, target_type, target_id, role_id",
-                     "bbbssssssssss", effective, effective, effective, user, user, group, group, role, role, project,
-                     project, domain, domain);
-        while (r >= 0 && (r = db_step(s)) > 0)
-                json_array_append_new(items, assignment_json(c, db_col_text(s, 0), db_col_text(s, 1), db_col_text(s, 2),
-                                                             db_col_text(s, 3), db_col_text(s, 4), names,
-                                                             db_col_text(s, 5)));
-        if (r < 0) {
-                json_decref(items);
-                return ctx_error(c, r, RES_ASSIGNMENT, "Database error while reading role assignments.");
-        }
-        reply->body = json_pack("{s:o, s:o}", "role_assignments", items, "links", res_collection_links(api_path(call)));
-        return 0;
+        int r = identity_role_assignments(c, &q, &rows);
+        if (r < 0)
+                return r;
+        json_t *items = json_array();
+        json_array_foreach(rows, i, a)
+                json_array_append_new(items, assignment_json(c, jx_string(a, "actor_type"), jx_string(a, "actor_id"),
+                                                             jx_string(a, "target_type"), jx_string(a, "target_id"),
+                                                             jx_string(a, "role_id"), names, jx_string(a, "via_group")));
+        return reply_list(reply, "role_assignments", items, call);
 }
 
 /* ---- the route table ---- */
 
+/* The request schemas (src/identity/schemas/), embedded by the build. */
+extern const EmbeddedFile identity_api_schemas[];
+
 /* hashes: create and update may set a password (users), so they run on the hash pool. */
 #define CRUD(plural, param, def, create_schema, update_schema, hashes_)                                        \
-        { "POST", "/v3/" plural, res_api_create, POLICY_ADMIN, create_schema, 201, def, .hashes = hashes_ }, \
-        { "GET", "/v3/" plural, res_api_list, POLICY_HANDLER, NULL, 0, def },                                \
-        { "GET", "/v3/" plural "/{" param "}", res_api_get, POLICY_HANDLER, NULL, 0, def },                 \
-        { "PATCH", "/v3/" plural "/{" param "}", res_api_update, POLICY_ADMIN, update_schema, 0, def,       \
+        { "POST", "/v3/" plural, api_res_create, POLICY_ADMIN, create_schema, 201, def, .hashes = hashes_ }, \
+        { "GET", "/v3/" plural, api_res_list, POLICY_AUTHENTICATED, NULL, 0, def },                                \
+        { "GET", "/v3/" plural "/{" param "}", api_res_get, POLICY_AUTHENTICATED, NULL, 0, def },                 \
+        { "PATCH", "/v3/" plural "/{" param "}", api_res_update, POLICY_ADMIN, update_schema, 0, def,       \
           .hashes = hashes_ },                                                                                \
-        { "DELETE", "/v3/" plural "/{" param "}", res_api_delete, POLICY_ADMIN, NULL, 204, def }
+        { "DELETE", "/v3/" plural "/{" param "}", api_res_delete, POLICY_ADMIN, NULL, 204, def }
 
 #define ASSIGN(prefix, kind)                                                                                  \
         { "GET", prefix "/roles", assignment_list_roles, POLICY_ADMIN, NULL, 0, &kind },                     \
@@ -503,7 +389,7 @@ static const ApiRoute identity_routes[] = {
         CRUD("services", "service_id", &res_service, "identity-service-create.json", "identity-service-update.json", false),
         CRUD("endpoints", "endpoint_id", &res_endpoint, "identity-endpoint-create.json", "identity-endpoint-update.json", false),
         /* Keystone lets a client choose a region's id with PUT. */
-        { "PUT", "/v3/regions/{region_id}", res_api_create, POLICY_ADMIN, "identity-region-create.json", 201, &res_region },
+        { "PUT", "/v3/regions/{region_id}", api_res_create, POLICY_ADMIN, "identity-region-create.json", 201, &res_region },
 
         { "GET", "/v3/users/{user_id}/projects", user_projects, POLICY_ADMIN_OR_SELF },
         { "GET", "/v3/users/{user_id}/groups", user_groups, POLICY_ADMIN_OR_SELF },
@@ -526,20 +412,11 @@ static const ApiRoute identity_routes[] = {
 const ApiService identity_api_service = {
         .name = "identity",
         .prefix = "/identity",
-        .errors = API_ERRORS_KEYSTONE,
+        .style = API_STYLE_KEYSTONE,
+        .version_path = "/v3",
+        .schemas = identity_api_schemas,
         .routes = identity_routes,
         .catalog_type = "identity",
         .catalog_name = "keystone",
         .media_error = -EINVAL,
 };
-
-/* The pipeline's token hook (api.h): identity owns what a token means. */
-int api_authenticate(Ctx *c, const char *token) {
-        TokenInfo t = {};
-        int r = identity_token_validate(c, token, &t);
-        if (r < 0)
-                return r;
-        identity_auth_fill(&c->auth, token, &t);
-        token_info_done(&t);
-        return 0;
-}

@@ -8,7 +8,7 @@
 #include "identity/identity.h"
 #include "identity/identity_cache.h"
 #include "identity/identity_password.h"
-#include "identity/identity_resource.h"
+#include "identity/identity_resources.h"
 #include "db/db.h"
 #include "util/log.h"
 
@@ -227,6 +227,16 @@ void identity_auth_fill(Auth *a, const char *token, const TokenInfo *t) {
         }
 }
 
+int identity_authenticate_token(Ctx *c, const char *token) {
+        TokenInfo t = {};
+        int r = identity_token_validate(c, token, &t);
+        if (r < 0)
+                return r;
+        identity_auth_fill(&c->auth, token, &t);
+        token_info_done(&t);
+        return 0;
+}
+
 static json_t *domain_ref(const json_t *dom) {
         return json_pack("{s:s, s:s}", "id", jx_string(dom, "id"), "name", jx_string(dom, "name"));
 }
@@ -272,7 +282,7 @@ json_t *identity_token_render(Ctx *c, const TokenInfo *t, bool with_catalog) {
 static int find_domain_ref(Ctx *c, const json_t *ref, json_t **ret) {
         const char *id = jx_string(ref, "id"), *name = jx_string(ref, "name");
         int r = id ? res_lookup(c, &res_domain, id, ret)
-                : name ? res_lookup_by_name(c, &res_domain, name, NULL, ret)
+                : name ? identity_find_by_name(c, &res_domain, name, NULL, ret)
                        : -ENOENT;
         return r == -ENOENT ? unauthorized(c) : r;
 }
@@ -289,7 +299,7 @@ static int find_ref(Ctx *c, const ResDef *d, const json_t *ref, json_t **ret) {
                 r = find_domain_ref(c, json_object_get(ref, "domain"), &dom);
                 if (r < 0)
                         return r;
-                r = res_lookup_by_name(c, d, name, jx_string(dom, "id"), ret);
+                r = identity_find_by_name(c, d, name, jx_string(dom, "id"), ret);
         } else
                 return ctx_error(c, -EINVAL, d->kind, "Invalid input: a %s needs an 'id' or a 'name' and 'domain'.",
                                  d->singular);

@@ -74,14 +74,10 @@ static int bootstrap_locked(Ctx *c, void *userdata) {
                 if (r < 0)
                         return r;
         }
-        r = db_run(c->db, "INSERT INTO role_assignments (actor_type, actor_id, target_type, target_id, role_id, inherited)"
-                          " VALUES ('user', ?, 'project', ?, ?, 0) ON CONFLICT DO NOTHING",
-                   "sss", user, project, admin);
+        r = identity_grant(c, &(IdentityGrant) { "user", user, "project", project, admin });
         if (r < 0)
                 return r;
-        r = db_run(c->db, "INSERT INTO role_assignments (actor_type, actor_id, target_type, target_id, role_id, inherited)"
-                          " VALUES ('user', ?, 'domain', ?, ?, 0) ON CONFLICT DO NOTHING",
-                   "sss", user, IDENTITY_DEFAULT_DOMAIN, admin);
+        r = identity_grant(c, &(IdentityGrant) { "user", user, "domain", IDENTITY_DEFAULT_DOMAIN, admin });
         if (r < 0)
                 return r;
         return db_run(c->db, "INSERT INTO regions (id, description) VALUES (?, '') ON CONFLICT DO NOTHING", "s", REGION);

@@ -5,7 +5,8 @@
  */
 #include "identity/identity.h"
 #include "identity/identity_password.h"
-#include "identity/identity_resource.h"
+#include "identity/identity_cache.h"
+#include "identity/identity_resources.h"
 
 /* The domain new projects, users and groups go to when none is named. */
 static const char *default_domain(const Ctx *c) {
@@ -73,28 +74,32 @@ static int domain_before_delete(Ctx *c, const json_t *old) {
         return 0;
 }
 
-static void tags_options(json_t *obj) {
+static void tags_options(Ctx *c, json_t *obj) {
         json_object_set_new(obj, "tags", json_array());
         json_object_set_new(obj, "options", json_object());
 }
 
-static bool domain_can_read(const Ctx *c, const json_t *rec) {
+static bool domain_can_read(Ctx *c, const json_t *rec) {
         const char *id = jx_string(rec, "id");
         return streq_ptr(id, c->auth.domain_id) || streq_ptr(id, c->auth.project_domain_id);
 }
 
 static const ResField domain_fields[] = {
-        { "name", 's', FIELD_REQUIRED | FIELD_FILTER },
-        { "description", 's', 0 },
-        { "enabled", 'b', FIELD_FILTER },
+        { "name", RES_STRING, RES_REQUIRED | RES_FILTER },
+        { "description", RES_STRING, 0 },
+        { "enabled", RES_BOOL, RES_FILTER },
+        { "created_at", RES_TIME, RES_HIDDEN },
         {},
 };
 
 const ResDef res_domain = {
-        .kind = RES_DOMAIN, .table = "domains", .created_at = true, .singular = "domain", .plural = "domains",
+        .kind = RES_DOMAIN, .table = "domains", .singular = "domain", .plural = "domains",
         .fields = domain_fields, .order_by = "name",
         .prepare = domain_prepare, .before_delete = domain_before_delete,
         .decorate = tags_options, .can_read = domain_can_read,
+        .id_kind = RES_ID_HEX, .changed = identity_changed,
+        .not_found = "Could not find domain: %s.",
+        .conflict = "Conflict occurred attempting to store domain - Duplicate entry found with name %s.",
 };
 
 /* ---- projects ---- */
@@ -151,35 +156,39 @@ static int project_before_delete(Ctx *c, const json_t *old) {
         return identity_revoke_project(c, id);
 }
 
-static void project_decorate(json_t *obj) {
+static void project_decorate(Ctx *c, json_t *obj) {
         json_object_set_new(obj, "is_domain", json_false());
-        tags_options(obj);
+        tags_options(c, obj);
 }
 
 /* A user may read a project it has a role on. */
-static bool project_can_read(const Ctx *c, const json_t *rec) {
+static bool project_can_read(Ctx *c, const json_t *rec) {
         _cleanup_json_ json_t *roles = NULL;
         if (streq_ptr(jx_string(rec, "id"), c->auth.project_id))
                 return true;
-        if (identity_roles_effective((Ctx *) c, c->auth.user_id, "project", jx_string(rec, "id"), &roles) < 0)
+        if (identity_roles_effective(c, c->auth.user_id, "project", jx_string(rec, "id"), &roles) < 0)
                 return false;
         return json_array_size(roles) > 0;
 }
 
 static const ResField project_fields[] = {
-        { "name", 's', FIELD_REQUIRED | FIELD_FILTER },
-        { "domain_id", 's', FIELD_FILTER | FIELD_IMMUTABLE },
-        { "parent_id", 's', FIELD_FILTER },
-        { "description", 's', 0 },
-        { "enabled", 'b', FIELD_FILTER },
+        { "name", RES_STRING, RES_REQUIRED | RES_FILTER },
+        { "domain_id", RES_STRING, RES_FILTER | RES_IMMUTABLE },
+        { "parent_id", RES_STRING, RES_FILTER },
+        { "description", RES_STRING, 0 },
+        { "enabled", RES_BOOL, RES_FILTER },
+        { "created_at", RES_TIME, RES_HIDDEN },
         {},
 };
 
 const ResDef res_project = {
-        .kind = RES_PROJECT, .table = "projects", .created_at = true, .singular = "project", .plural = "projects",
+        .kind = RES_PROJECT, .table = "projects", .singular = "project", .plural = "projects",
         .fields = project_fields, .order_by = "name",
         .prepare = project_prepare, .before_delete = project_before_delete,
         .decorate = project_decorate, .can_read = project_can_read,
+        .id_kind = RES_ID_HEX, .changed = identity_changed,
+        .not_found = "Could not find project: %s.",
+        .conflict = "Conflict occurred attempting to store project - Duplicate entry found with name %s.",
 };
 
 /* ---- users ---- */
@@ -232,7 +241,7 @@ static int user_before_delete(Ctx *c, const json_t *old) {
         return identity_revoke_user(c, jx_string(old, "id"));
 }
 
-static void user_decorate(json_t *obj) {
+static void user_decorate(Ctx *c, json_t *obj) {
         json_object_set_new(obj, "password_expires_at", json_null());
         json_object_set_new(obj, "options", json_object());
         json_object_del(obj, "password_changed_at");
@@ -245,27 +254,31 @@ static void user_decorate(json_t *obj) {
                 json_object_del(obj, "default_project_id");
 }
 
-static bool user_can_read(const Ctx *c, const json_t *rec) {
+static bool user_can_read(Ctx *c, const json_t *rec) {
         return streq_ptr(jx_string(rec, "id"), c->auth.user_id);
 }
 
 static const ResField user_fields[] = {
-        { "name", 's', FIELD_REQUIRED | FIELD_FILTER },
-        { "domain_id", 's', FIELD_FILTER | FIELD_IMMUTABLE },
-        { "enabled", 'b', FIELD_FILTER },
-        { "default_project_id", 's', 0 },
-        { "description", 's', 0 },
-        { "email", 's', 0 },
-        { "password_hash", 's', FIELD_SECRET },
-        { "password_changed_at", 'i', FIELD_SECRET },
+        { "name", RES_STRING, RES_REQUIRED | RES_FILTER },
+        { "domain_id", RES_STRING, RES_FILTER | RES_IMMUTABLE },
+        { "enabled", RES_BOOL, RES_FILTER },
+        { "default_project_id", RES_STRING, 0 },
+        { "description", RES_STRING, 0 },
+        { "email", RES_STRING, 0 },
+        { "password_hash", RES_STRING, RES_SECRET },
+        { "password_changed_at", RES_INT, RES_SECRET },
+        { "created_at", RES_TIME, RES_HIDDEN },
         {},
 };
 
 const ResDef res_user = {
-        .kind = RES_USER, .table = "users", .created_at = true, .singular = "user", .plural = "users",
+        .kind = RES_USER, .table = "users", .singular = "user", .plural = "users",
         .fields = user_fields, .order_by = "name",
-        .hash_secrets = user_hash_secrets, .prepare = user_prepare, .before_delete = user_before_delete,
+        .precompute = user_hash_secrets, .prepare = user_prepare, .before_delete = user_before_delete,
         .decorate = user_decorate, .can_read = user_can_read,
+        .id_kind = RES_ID_HEX, .changed = identity_changed,
+        .not_found = "Could not find user: %s.",
+        .conflict = "Conflict occurred attempting to store user - Duplicate entry found with name %s.",
 };
 
 /* ---- groups ---- */
@@ -281,16 +294,20 @@ static int group_before_delete(Ctx *c, const json_t *old) {
 }
 
 static const ResField group_fields[] = {
-        { "name", 's', FIELD_REQUIRED | FIELD_FILTER },
-        { "domain_id", 's', FIELD_FILTER | FIELD_IMMUTABLE },
-        { "description", 's', 0 },
+        { "name", RES_STRING, RES_REQUIRED | RES_FILTER },
+        { "domain_id", RES_STRING, RES_FILTER | RES_IMMUTABLE },
+        { "description", RES_STRING, 0 },
+        { "created_at", RES_TIME, RES_HIDDEN },
         {},
 };
 
 const ResDef res_group = {
-        .kind = RES_GROUP, .table = "groups", .created_at = true, .singular = "group", .plural = "groups",
+        .kind = RES_GROUP, .table = "groups", .singular = "group", .plural = "groups",
         .fields = group_fields, .order_by = "name",
         .prepare = group_prepare, .before_delete = group_before_delete,
+        .id_kind = RES_ID_HEX, .changed = identity_changed,
+        .not_found = "Could not find group: %s.",
+        .conflict = "Conflict occurred attempting to store group - Duplicate entry found with name %s.",
 };
 
 /* ---- roles ---- */
@@ -303,21 +320,25 @@ static int role_prepare(Ctx *c, json_t *obj, const json_t *old) {
         return 0;
 }
 
-static void role_decorate(json_t *obj) {
+static void role_decorate(Ctx *c, json_t *obj) {
         json_object_set_new(obj, "domain_id", json_null());
         json_object_set_new(obj, "options", json_object());
 }
 
 static const ResField role_fields[] = {
-        { "name", 's', FIELD_REQUIRED | FIELD_FILTER },
-        { "description", 's', 0 },
+        { "name", RES_STRING, RES_REQUIRED | RES_FILTER },
+        { "description", RES_STRING, 0 },
+        { "created_at", RES_TIME, RES_HIDDEN },
         {},
 };
 
 const ResDef res_role = {
-        .kind = RES_ROLE, .table = "roles", .created_at = true, .singular = "role", .plural = "roles",
+        .kind = RES_ROLE, .table = "roles", .singular = "role", .plural = "roles",
         .fields = role_fields, .order_by = "name",
         .prepare = role_prepare, .decorate = role_decorate,
+        .id_kind = RES_ID_HEX, .changed = identity_changed,
+        .not_found = "Could not find role: %s.",
+        .conflict = "Conflict occurred attempting to store role - Duplicate entry found with name %s.",
 };
 
 /* ---- regions ---- */
@@ -353,13 +374,13 @@ static int region_before_delete(Ctx *c, const json_t *old) {
         return r < 0 ? ctx_error(c, r, RES_REGION, "Database error while deleting region %s.", id) : 0;
 }
 
-static bool anyone_can_read(const Ctx *c, const json_t *rec) {
+static bool anyone_can_read(Ctx *c, const json_t *rec) {
         return true;
 }
 
 static const ResField region_fields[] = {
-        { "description", 's', 0 },
-        { "parent_region_id", 's', FIELD_FILTER },
+        { "description", RES_STRING, 0 },
+        { "parent_region_id", RES_STRING, RES_FILTER },
         {},
 };
 
@@ -367,6 +388,9 @@ const ResDef res_region = {
         .kind = RES_REGION, .table = "regions", .singular = "region", .plural = "regions",
         .fields = region_fields, .client_id = true,
         .prepare = region_prepare, .before_delete = region_before_delete, .can_read = anyone_can_read,
+        .id_kind = RES_ID_HEX, .changed = identity_changed,
+        .not_found = "Could not find region: %s.",
+        .conflict = "Conflict occurred attempting to store region - Duplicate entry found with name %s.",
 };
 
 /* ---- services ---- */
@@ -377,10 +401,10 @@ static int service_prepare(Ctx *c, json_t *obj, const json_t *old) {
 }
 
 static const ResField service_fields[] = {
-        { "type", 's', FIELD_REQUIRED | FIELD_FILTER },
-        { "name", 's', FIELD_FILTER },
-        { "description", 's', 0 },
-        { "enabled", 'b', 0 },
+        { "type", RES_STRING, RES_REQUIRED | RES_FILTER },
+        { "name", RES_STRING, RES_FILTER },
+        { "description", RES_STRING, 0 },
+        { "enabled", RES_BOOL, 0 },
         {},
 };
 
@@ -388,6 +412,9 @@ const ResDef res_service = {
         .kind = RES_SERVICE, .table = "services", .singular = "service", .plural = "services",
         .fields = service_fields, .order_by = "type",
         .prepare = service_prepare,
+        .id_kind = RES_ID_HEX, .changed = identity_changed,
+        .not_found = "Could not find service: %s.",
+        .conflict = "Conflict occurred attempting to store service - Duplicate entry found with name %s.",
 };
 
 /* ---- endpoints ---- */
@@ -421,16 +448,16 @@ static int endpoint_prepare(Ctx *c, json_t *obj, const json_t *old) {
         return 0;
 }
 
-static void endpoint_decorate(json_t *obj) {
+static void endpoint_decorate(Ctx *c, json_t *obj) {
         json_object_set(obj, "region", json_object_get(obj, "region_id"));
 }
 
 static const ResField endpoint_fields[] = {
-        { "service_id", 's', FIELD_REQUIRED | FIELD_FILTER },
-        { "interface", 's', FIELD_REQUIRED | FIELD_FILTER },
-        { "region_id", 's', FIELD_FILTER },
-        { "url", 's', FIELD_REQUIRED },
-        { "enabled", 'b', FIELD_FILTER },
+        { "service_id", RES_STRING, RES_REQUIRED | RES_FILTER },
+        { "interface", RES_STRING, RES_REQUIRED | RES_FILTER },
+        { "region_id", RES_STRING, RES_FILTER },
+        { "url", RES_STRING, RES_REQUIRED },
+        { "enabled", RES_BOOL, RES_FILTER },
         {},
 };
 
@@ -438,4 +465,14 @@ const ResDef res_endpoint = {
         .kind = RES_ENDPOINT, .table = "endpoints", .singular = "endpoint", .plural = "endpoints",
         .fields = endpoint_fields, .order_by = "service_id",
         .prepare = endpoint_prepare, .decorate = endpoint_decorate,
+        .id_kind = RES_ID_HEX, .changed = identity_changed,
+        .not_found = "Could not find endpoint: %s.",
+        .conflict = "Conflict occurred attempting to store endpoint - Duplicate entry found with name %s.",
 };
+
+int identity_find_by_name(Ctx *c, const ResDef *d, const char *name, const char *domain_id, json_t **ret) {
+        DbArg a[2] = { { .type = 's', .s = name }, { .type = 's', .s = domain_id } };
+        bool scoped = domain_id && res_field(d, "domain_id");
+        DbArgs args = { .v = a, .n = scoped ? 2 : 1 };
+        return res_find(c, d, scoped ? "name = ? AND domain_id = ?" : "name = ?", &args, ret);
+}

@@ -8,6 +8,7 @@
 #include "api/api_range.h"
 #include "api/api_schema.h"
 #include "image/image.h"
+#include "util/embed.h"
 
 #include <inttypes.h>
 
@@ -288,6 +289,9 @@ static int info_stores(Ctx *c, const ApiCall *call, json_t *body, ApiReply *repl
         return 0;
 }
 
+/* The request and published schemas (src/image/schemas/), embedded by the build. */
+extern const EmbeddedFile image_api_schemas[];
+
 static const ApiRoute image_routes[] = {
         { "GET", "", versions, POLICY_PUBLIC },
         { "GET", "/", versions, POLICY_PUBLIC },
@@ -325,7 +329,9 @@ static const ApiRoute image_routes[] = {
 const ApiService image_api_service = {
         .name = "image",
         .prefix = "/image",
-        .errors = API_ERRORS_GLANCE,
+        .style = API_STYLE_GLANCE,
+        .version_path = "/v2",
+        .schemas = image_api_schemas,
         .routes = image_routes,
         .catalog_type = "image",
         .catalog_name = "glance",

@@ -8,21 +8,6 @@
 #include "image/image_store.h"
 #include "util/log.h"
 
-/* A failed database call: a key conflict is the client's (409), anything else the server's (500). */
-static int db_fail(Ctx *c, int r, const char *what) {
-        if (c->error)
-                return r;
-        if (r == -EEXIST)
-                return ctx_error(c, r, RES_IMAGE, "Conflict while %s.", what);
-        return ctx_error(c, -EIO, RES_IMAGE, "Database error while %s.", what);
-}
-
-/* Runs fn in a transaction; a failure to begin or commit gets a message here. */
-static int in_transaction(Ctx *c, int (*fn)(Ctx *c, void *userdata), void *userdata) {
-        int r = db_transaction(c, fn, userdata);
-        return r < 0 ? db_fail(c, r, "committing a change") : 0;
-}
-
 static int check_visibility_change(Ctx *c, const char *vis) {
         /* Publishing to every project is the operator's call (Glance's publicize_image). */
         if (streq(vis, "public") && !c->auth.is_admin)
@@ -32,7 +17,7 @@ static int check_visibility_change(Ctx *c, const char *vis) {
 
 static int count_owned(Ctx *c, const char *owner, int64_t *ret_count) {
         int r = db_query_int(c->db, ret_count, "SELECT COUNT(*) FROM images WHERE owner = ?", "s", owner);
-        return r < 0 ? db_fail(c, r, "counting images") : 0;
+        return r < 0 ? res_db_error(c, r, RES_IMAGE, "counting images") : 0;
 }
 
 /* The number of characters of UTF-8 text s. */
@@ -67,12 +52,12 @@ static int set_tags(Ctx *c, const char *id, const json_t *tags) {
                         return invalid_tag(c);
         r = db_run(c->db, "DELETE FROM image_tags WHERE image_id = ?", "s", id);
         if (r < 0)
-                return db_fail(c, r, "replacing tags");
+                return res_db_error(c, r, RES_IMAGE, "replacing tags");
         json_array_foreach(tags, i, t) {
                 r = db_run(c->db, "INSERT INTO image_tags (image_id, value) VALUES (?, ?) ON CONFLICT DO NOTHING", "ss",
                            id, json_string_value(t));
                 if (r < 0)
-                        return db_fail(c, r, "storing tags");
+                        return res_db_error(c, r, RES_IMAGE, "storing tags");
                 /* r is 1 for a new tag, 0 for a duplicate; stop at the first one past the quota. */
                 n += r;
                 if (n > image_tag_quota)
@@ -106,7 +91,7 @@ static int check_property_quota(Ctx *c, const char *id) {
         int64_t n = 0;
         int r = db_query_int(c->db, &n, "SELECT COUNT(*) FROM image_properties WHERE image_id = ?", "s", id);
         if (r < 0)
-                return db_fail(c, r, "counting properties");
+                return res_db_error(c, r, RES_IMAGE, "counting properties");
         return n > image_property_quota ? property_quota_exceeded(c, n) : 0;
 }
 
@@ -115,7 +100,7 @@ static int set_property(Ctx *c, const char *id, const char *name, const char *va
                        "INSERT INTO image_properties (image_id, name, value) VALUES (?, ?, ?)"
                        " ON CONFLICT (image_id, name) DO UPDATE SET value = excluded.value",
                        "sss", id, name, value);
-        return r < 0 ? db_fail(c, r, "storing a property") : 0;
+        return r < 0 ? res_db_error(c, r, RES_IMAGE, "storing a property") : 0;
 }
 
 typedef struct CreateArgs {
@@ -142,20 +127,21 @@ static int create_locked(Ctx *c, void *userdata) {
         if (count >= image_quota_count)
                 return ctx_error(c, -EDQUOT, RES_IMAGE, "Maximum number of images (%lld) exceeded for project %s.",
                                  (long long) image_quota_count, owner);
-        r = db_run(c->db,
-                   "INSERT INTO images (id, name, owner, status, visibility, protected, os_hidden, disk_format,"
-                   " container_format, min_ram, min_disk, created_at, updated_at)"
-                   " VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   "ssssbbssiiii", a->id, jx_string(req, "name"), owner,
-                   jx_string(req, "visibility") ? jx_string(req, "visibility") : "shared",
-                   json_is_true(json_object_get(req, "protected")), json_is_true(json_object_get(req, "os_hidden")),
-                   jx_string(req, "disk_format"), jx_string(req, "container_format"),
-                   (int64_t) json_integer_value(json_object_get(req, "min_ram")),
-                   (int64_t) json_integer_value(json_object_get(req, "min_disk")), now, now);
-        if (r == -EEXIST)
-                return ctx_error(c, -EEXIST, RES_IMAGE, "An image with ID %s already exists.", a->id);
+        _cleanup_json_ json_t *row = json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:I, s:I, s:I, s:I}", "id", a->id,
+                                               "owner", owner, "status", "queued", "visibility",
+                                               jx_string(req, "visibility") ? jx_string(req, "visibility") : "shared",
+                                               "protected", json_is_true(json_object_get(req, "protected")),
+                                               "os_hidden", json_is_true(json_object_get(req, "os_hidden")),
+                                               "min_ram", (json_int_t) json_integer_value(json_object_get(req, "min_ram")),
+                                               "min_disk", (json_int_t) json_integer_value(json_object_get(req, "min_disk")),
+                                               "created_at", (json_int_t) now, "updated_at", (json_int_t) now);
+        static const char *const optional[] = { "name", "disk_format", "container_format" };
+        for (size_t i = 0; i < ELEMENTSOF(optional); i++)
+                if ((v = json_object_get(req, optional[i])))
+                        json_object_set(row, optional[i], (json_t *) v);
+        r = res_insert(c, &res_image, row);
         if (r < 0)
-                return db_fail(c, r, "creating an image");
+                return r;
         if ((v = json_object_get(req, "tags"))) {
                 r = set_tags(c, a->id, v);
                 if (r < 0)
@@ -194,7 +180,7 @@ int image_create(Ctx *c, const json_t *req, json_t **ret) {
         if (!c->auth.project_id && !jx_string(req, "owner"))
                 return ctx_error(c, -EACCES, RES_IMAGE, "Creating an image needs a project-scoped token.");
         a.id = jx_string(req, "id") ? xstrdup(jx_string(req, "id")) : uuid_dashed_new();
-        r = in_transaction(c, create_locked, &a);
+        r = res_transaction(c, "committing a change", create_locked, &a);
         if (r >= 0)
                 r = image_row_load(c, a.id, &row);
         if (r >= 0)
@@ -325,7 +311,7 @@ static int patch_column(Ctx *c, const PatchArgs *a, const char *op, const char *
                 r = db_run(c->db, sql, "is", (int64_t) json_integer_value(v), a->id);
         else
                 r = db_run(c->db, sql, "ss", json_is_string(v) ? json_string_value(v) : NULL, a->id);
-        return r < 0 ? db_fail(c, r, "updating an image") : 0;
+        return r < 0 ? res_db_error(c, r, RES_IMAGE, "updating an image") : 0;
 }
 
 static int patch_property(Ctx *c, PatchArgs *a, const char *op, const char *attr, const json_t *v) {
@@ -334,12 +320,12 @@ static int patch_property(Ctx *c, PatchArgs *a, const char *op, const char *attr
         bool exists = r >= 0 && db_step(s) > 0;
 
         if (r < 0)
-                return db_fail(c, r, "reading a property");
+                return res_db_error(c, r, RES_IMAGE, "reading a property");
         if (!exists && !streq(op, "add"))
                 return ctx_error(c, -EEXIST, RES_IMAGE, "Property %s does not exist.", attr);
         if (streq(op, "remove")) {
                 r = db_run(c->db, "DELETE FROM image_properties WHERE image_id = ? AND name = ?", "ss", a->id, attr);
-                return r < 0 ? db_fail(c, r, "removing a property") : 0;
+                return r < 0 ? res_db_error(c, r, RES_IMAGE, "removing a property") : 0;
         }
         r = check_property(c, attr, v);
         if (r < 0)
@@ -378,7 +364,7 @@ static int patch_locked(Ctx *c, void *userdata) {
                         return r;
         }
         int r = db_run(c->db, "UPDATE images SET updated_at = ? WHERE id = ?", "is", now_usec(), a->id);
-        return r < 0 ? db_fail(c, r, "updating an image") : 0;
+        return r < 0 ? res_db_error(c, r, RES_IMAGE, "updating an image") : 0;
 }
 
 int image_patch(Ctx *c, const char *id, const json_t *ops, json_t **ret) {
@@ -387,7 +373,7 @@ int image_patch(Ctx *c, const char *id, const json_t *ops, json_t **ret) {
         if (r < 0)
                 return r;
         PatchArgs a = { .id = id, .row = row, .ops = ops };
-        r = in_transaction(c, patch_locked, &a);
+        r = res_transaction(c, "committing a change", patch_locked, &a);
         if (r < 0)
                 return r;
         r = image_row_load(c, id, &updated);
@@ -409,7 +395,7 @@ int image_delete(Ctx *c, const char *id) {
         /* Rows first: a crash before the unlink leaves a stray file that image_recover removes. */
         r = db_run(c->db, "DELETE FROM images WHERE id = ?", "s", id);
         if (r < 0)
-                return db_fail(c, r, "deleting an image");
+                return res_db_error(c, r, RES_IMAGE, "deleting an image");
         r = store_delete(id);
         if (r < 0)
                 log_full(LOG_LEVEL_WARNING, "image", c->request_id, "could not remove the data of image %s: %s", id,
@@ -435,7 +421,7 @@ int image_deactivate(Ctx *c, const char *id, bool deactivate) {
                                  deactivate ? "deactivate" : "reactivate", status);
         r = db_run(c->db, "UPDATE images SET status = ?, updated_at = ? WHERE id = ? AND status = ?", "siss", to,
                    now_usec(), id, from);
-        return r < 0 ? db_fail(c, r, "changing the image status") : 0;
+        return r < 0 ? res_db_error(c, r, RES_IMAGE, "changing the image status") : 0;
 }
 
 typedef struct TagAdd {
@@ -450,17 +436,17 @@ static int tag_add(Ctx *c, void *userdata) {
         int r = db_run(c->db, "INSERT INTO image_tags (image_id, value) VALUES (?, ?) ON CONFLICT DO NOTHING", "ss",
                        a->id, a->tag);
         if (r < 0)
-                return db_fail(c, r, "adding a tag");
+                return res_db_error(c, r, RES_IMAGE, "adding a tag");
         /* A tag the image has already costs nothing, even at the quota. */
         if (r > 0) {
                 r = db_query_int(c->db, &tags, "SELECT COUNT(*) FROM image_tags WHERE image_id = ?", "s", a->id);
                 if (r < 0)
-                        return db_fail(c, r, "counting tags");
+                        return res_db_error(c, r, RES_IMAGE, "counting tags");
                 if (tags > image_tag_quota)
                         return tag_quota_exceeded(c, tags);
         }
         r = db_run(c->db, "UPDATE images SET updated_at = ? WHERE id = ?", "is", now_usec(), a->id);
-        return r < 0 ? db_fail(c, r, "adding a tag") : 0;
+        return r < 0 ? res_db_error(c, r, RES_IMAGE, "adding a tag") : 0;
 }
 
 int image_tag(Ctx *c, const char *id, const char *tag, bool add) {
@@ -474,7 +460,7 @@ int image_tag(Ctx *c, const char *id, const char *tag, bool add) {
                 r = db_run(c->db, "DELETE FROM image_tags WHERE image_id = ? AND value = ?", "ss", id, tag);
                 if (r == 0)
                         return ctx_error(c, -ENOENT, RES_IMAGE, "Tag %s not found.", tag);
-                return r < 0 ? db_fail(c, r, "removing a tag") : 0;
+                return r < 0 ? res_db_error(c, r, RES_IMAGE, "removing a tag") : 0;
         }
-        return in_transaction(c, tag_add, &(TagAdd) { .id = id, .tag = tag });
+        return res_transaction(c, "committing a change", tag_add, &(TagAdd) { .id = id, .tag = tag });
 }

@@ -8,6 +8,7 @@
 
 #include "image/image.h"
 #include "db/db.h"
+#include "engine/resource.h"
 #include "util/buf.h"
 
 /*
@@ -33,13 +34,8 @@ extern int64_t image_property_quota, image_tag_quota, image_member_quota;
  */
 bool image_name_ok(const char *s);
 
-/* Columns of images, in the order of IMAGE_ROW_SPEC. */
-#define IMAGE_COLUMNS                                                                                      \
-        "id, name, owner, status, visibility, protected, os_hidden, disk_format, container_format, size, " \
-        "virtual_size, checksum, os_hash_algo, os_hash_value, min_ram, min_disk, created_at, updated_at"
-#define IMAGE_ROW_SPEC                                                                                   \
-        "id name owner status visibility b:protected b:os_hidden disk_format container_format i:size " \
-        "i:virtual_size checksum os_hash_algo os_hash_value i:min_ram i:min_disk i:created_at i:updated_at"
+/* The images table, declared for the resource engine (image_record.c). */
+extern const ResDef res_image;
 
 /* The stored row of id, whoever may see it; -ENOENT without a message. */
 int image_row_load(Ctx *c, const char *id, json_t **ret);

@@ -60,17 +60,40 @@ bool image_attr_is_column(const char *name) {
         return image_attr_read_only(name);
 }
 
+/*
+ * The columns of an image.  Properties, tags and members have tables of
+ * their own; rendering (image_render) puts them together.
+ */
+static const ResField image_fields[] = {
+        { "name", RES_STRING, 0 },
+        { "owner", RES_STRING, 0 },
+        { "status", RES_STRING, 0 },
+        { "visibility", RES_STRING, 0 },
+        { "protected", RES_BOOL, 0 },
+        { "os_hidden", RES_BOOL, 0 },
+        { "disk_format", RES_STRING, 0 },
+        { "container_format", RES_STRING, 0 },
+        { "size", RES_INT, 0 },
+        { "virtual_size", RES_INT, 0 },
+        { "checksum", RES_STRING, 0 },
+        { "os_hash_algo", RES_STRING, 0 },
+        { "os_hash_value", RES_STRING, 0 },
+        { "min_ram", RES_INT, 0 },
+        { "min_disk", RES_INT, 0 },
+        { "created_at", RES_TIME, 0 },
+        { "updated_at", RES_TIME, 0 },
+        {},
+};
+
+const ResDef res_image = {
+        .kind = RES_IMAGE, .table = "images", .singular = "image", .plural = "images",
+        .fields = image_fields, .id_kind = RES_ID_UUID, .order_by = "created_at desc, id desc",
+        .not_found = "No image found with ID %s.",
+        .conflict = "An image with ID %s already exists.",
+};
+
 int image_row_load(Ctx *c, const char *id, json_t **ret) {
-        _cleanup_stmt_ DbStmt *s = NULL;
-        int r = db_query(c->db, &s, "SELECT " IMAGE_COLUMNS " FROM images WHERE id = ?", "s", id);
-        if (r >= 0)
-                r = db_step(s);
-        if (r < 0)
-                return ctx_error(c, -EIO, RES_IMAGE, "Database error while reading image %s.", id);
-        if (r == 0)
-                return -ENOENT;
-        *ret = db_row_json(s, IMAGE_ROW_SPEC);
-        return 0;
+        return res_lookup(c, &res_image, id, ret);
 }
 
 int image_not_found(Ctx *c, const char *id) {
@@ -243,7 +266,7 @@ int image_list_sort(Ctx *c, ImageListQuery *q, char **keys, char **dirs, const c
 }
 
 /* Column filters compare the column; anything else filters on a property. */
-static void add_filters(const ImageListQuery *q, Buf *where, DbArg *args, size_t *n, size_t max) {
+static void add_filters(const ImageListQuery *q, Buf *where, DbArgs *args) {
         static const char *const filter_columns[] = {
                 "name", "status", "disk_format", "container_format", "owner", "size", "virtual_size",
                 "min_ram", "min_disk", "protected", "id", "checksum", "os_hash_value",
@@ -253,40 +276,38 @@ static void add_filters(const ImageListQuery *q, Buf *where, DbArg *args, size_t
 
         json_object_foreach(q->filters, key, v) {
                 bool column = false;
-                if (*n + 2 > max)
-                        break;
                 for (size_t i = 0; i < ELEMENTSOF(filter_columns); i++)
                         if (streq(key, filter_columns[i]))
                                 column = true;
                 if (column) {
                         buf_printf(where, " AND %s = ?", key);
                         if (streq(key, "protected"))
-                                args[(*n)++] = (DbArg) { .type = 'b', .i = streq(json_string_value(v), "true") };
+                                db_args_bool(args, streq(json_string_value(v), "true"));
                         else if (streq(key, "size") || streq(key, "virtual_size") || streq(key, "min_ram") ||
                                  streq(key, "min_disk")) {
                                 int64_t num = -1;
                                 (void) parse_int64(json_string_value(v), 0, INT64_MAX, &num);
-                                args[(*n)++] = (DbArg) { .type = 'i', .i = num };
+                                db_args_int(args, num);
                         } else
-                                args[(*n)++] = (DbArg) { .type = 's', .s = json_string_value(v) };
+                                db_args_str(args, json_string_value(v));
                 } else {
                         buf_puts(where, " AND EXISTS (SELECT 1 FROM image_properties p WHERE p.image_id = images.id"
                                         " AND p.name = ? AND p.value = ?)");
-                        args[(*n)++] = (DbArg) { .type = 's', .s = key };
-                        args[(*n)++] = (DbArg) { .type = 's', .s = json_string_value(v) };
+                        db_args_str(args, key);
+                        db_args_str(args, json_string_value(v));
                 }
         }
-        for (char **t = q->tags; t && *t && *n < max; t++) {
+        for (char **t = q->tags; t && *t; t++) {
                 buf_puts(where, " AND EXISTS (SELECT 1 FROM image_tags t WHERE t.image_id = images.id AND t.value = ?)");
-                args[(*n)++] = (DbArg) { .type = 's', .s = *t };
+                db_args_str(args, *t);
         }
-        if (q->size_min >= 0 && *n < max) {
+        if (q->size_min >= 0) {
                 buf_puts(where, " AND size >= ?");
-                args[(*n)++] = (DbArg) { .type = 'i', .i = q->size_min };
+                db_args_int(args, q->size_min);
         }
-        if (q->size_max >= 0 && *n < max) {
+        if (q->size_max >= 0) {
                 buf_puts(where, " AND size <= ?");
-                args[(*n)++] = (DbArg) { .type = 'i', .i = q->size_max };
+                db_args_int(args, q->size_max);
         }
 }
 
@@ -295,7 +316,7 @@ static void add_filters(const ImageListQuery *q, Buf *where, DbArg *args, size_t
  * ones, the project's own, and those shared with it that it accepted;
  * community images only when asked for; admins see everything.
  */
-static int add_visibility(Ctx *c, const ImageListQuery *q, Buf *where, DbArg *args, size_t *n) {
+static int add_visibility(Ctx *c, const ImageListQuery *q, Buf *where, DbArgs *args) {
         const char *vis = q->visibility, *ms = q->member_status ? q->member_status : "accepted";
         const char *project = c->auth.project_id ? c->auth.project_id : "";
         bool admin = c->auth.is_admin;
@@ -307,7 +328,7 @@ static int add_visibility(Ctx *c, const ImageListQuery *q, Buf *where, DbArg *ar
                 return ctx_error(c, -EINVAL, RES_IMAGE, "Invalid member_status value: %s.", ms);
         if (vis && !streq(vis, "all")) {
                 buf_puts(where, " AND visibility = ?");
-                args[(*n)++] = (DbArg) { .type = 's', .s = vis };
+                db_args_str(args, vis);
         } else if (!vis && !admin)
                 buf_puts(where, " AND visibility <> 'community'");
         if (admin && !q->member_status)
@@ -316,62 +337,45 @@ static int add_visibility(Ctx *c, const ImageListQuery *q, Buf *where, DbArg *ar
         buf_puts(where, " AND (owner = ? OR visibility IN ('public', 'community') OR (visibility = 'shared' AND"
                         " EXISTS (SELECT 1 FROM image_members m WHERE m.image_id = images.id AND m.member_id = ?"
                         " AND (? = 'all' OR m.status = ?))))");
-        args[(*n)++] = (DbArg) { .type = 's', .s = project };
-        args[(*n)++] = (DbArg) { .type = 's', .s = project };
-        args[(*n)++] = (DbArg) { .type = 's', .s = ms };
-        args[(*n)++] = (DbArg) { .type = 's', .s = ms };
+        db_args_str(args, project);
+        db_args_str(args, project);
+        db_args_str(args, ms);
+        db_args_str(args, ms);
         return 0;
 }
 
 int image_list(Ctx *c, const ImageListQuery *q, json_t **ret, bool *ret_more) {
-        Buf where = {};
-        DbArg args[64];
-        size_t n = 0;
-        _cleanup_stmt_ DbStmt *s = NULL;
-        _cleanup_free_ char *sql = NULL;
-        json_t *out = json_array();
-        bool seen_marker = !q->marker, more = false;
+        _cleanup_json_ json_t *rows = NULL;
+        ResQuery rq;
+        size_t i;
+        json_t *row;
         int r;
 
-        buf_puts(&where, "1 = 1");
-        if (q->os_hidden >= 0) {
-                buf_puts(&where, " AND os_hidden = ?");
-                args[n++] = (DbArg) { .type = 'b', .i = q->os_hidden };
-        } else
-                buf_puts(&where, " AND os_hidden = 0");
-        r = add_visibility(c, q, &where, args, &n);
+        res_query_init(&rq);
+        buf_puts(&rq.where, " AND os_hidden = ?");
+        db_args_bool(&rq.args, q->os_hidden > 0);
+        r = add_visibility(c, q, &rq.where, &rq.args);
         if (r >= 0) {
-                add_filters(q, &where, args, &n, ELEMENTSOF(args));
-                sql = xasprintf("SELECT " IMAGE_COLUMNS " FROM images WHERE %s ORDER BY %s", where.data, q->order_by);
-                r = db_query_args(c->db, &s, sql, args, n);
+                add_filters(q, &rq.where, &rq.args);
+                rq.order_by = xstrdup(q->order_by);
+                rq.marker = q->marker ? xstrdup(q->marker) : NULL;
+                rq.limit = q->limit;
+                r = res_list(c, &res_image, &rq, &rows, ret_more);
         }
-        buf_done(&where);
-        /* Marker paging over the sorted rows: a small cloud has hundreds of images, not millions. */
-        while (r >= 0 && (r = db_step(s)) > 0) {
-                const char *id = db_col_text(s, 0);
-                if (!seen_marker) {
-                        seen_marker = streq(id, q->marker);
-                        continue;
-                }
-                if ((int64_t) json_array_size(out) >= q->limit) {
-                        more = true;
-                        break;
-                }
-                _cleanup_json_ json_t *row = db_row_json(s, IMAGE_ROW_SPEC);
+        res_query_done(&rq);
+        if (r < 0)
+                return r;
+        json_t *out = json_array();
+        json_array_foreach(rows, i, row) {
                 json_t *img;
                 r = image_render(c, row, &img);
-                if (r < 0)
-                        break;
+                if (r < 0) {
+                        json_decref(out);
+                        return r;
+                }
                 json_array_append_new(out, img);
         }
-        if (r >= 0 && !seen_marker)
-                r = ctx_error(c, -EINVAL, RES_IMAGE, "Invalid marker: image %s could not be found.", q->marker);
-        if (r < 0) {
-                json_decref(out);
-                return c->error ? r : ctx_error(c, -EIO, RES_IMAGE, "Database error while listing images.");
-        }
         *ret = out;
-        *ret_more = more;
         return 0;
 }
 

@@ -37,8 +37,8 @@ static const char *const identity_schemas[] = {
 
 #define AUTH_SCHEMA "identity-auth-tokens.json"
 
-/* Defined by the generated api_schemas.c (tools/embed.py). */
-extern const EmbeddedFile api_schemas[];
+/* Defined by the generated identity_schemas.c (tools/embed.py). */
+extern const EmbeddedFile identity_api_schemas[];
 
 /* The schemas, looked up once; borrowed from api_schema_get's cache. */
 static const json_t *schemas[ELEMENTSOF(identity_schemas)];
@@ -71,6 +71,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
         size_t n_embedded = 0;
         int r;
 
+        api_schema_register(identity_api_schemas);
         for (size_t i = 0; i < ELEMENTSOF(identity_schemas); i++) {
                 schemas[i] = api_schema_get(identity_schemas[i]);
                 if (!schemas[i]) {
@@ -78,8 +79,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
                         abort();
                 }
         }
-        for (size_t i = 0; api_schemas[i].name; i++)
-                if (startswith(api_schemas[i].name, "identity-"))
+        for (size_t i = 0; identity_api_schemas[i].name; i++)
+                if (startswith(identity_api_schemas[i].name, "identity-"))
                         n_embedded++;
         if (n_embedded != ELEMENTSOF(identity_schemas)) {
                 fprintf(stderr, "fuzz-identity-json: %zu identity schemas are embedded but identity_schemas[] "
@@ -121,7 +122,7 @@ static void check_message(const char *what, const char *msg) {
 
         if (!msg)
                 return;
-        body = api_error_body(API_ERRORS_KEYSTONE, api_error_lookup(-EINVAL), msg);
+        body = api_error_body(API_STYLE_KEYSTONE, api_error_lookup(-EINVAL, RES_NONE, API_STYLE_KEYSTONE), msg);
         if (!body) {
                 fprintf(stderr, "fuzz-identity-json: %s makes no error body: \"%s\"\n", what, msg);
                 abort();

@@ -35,6 +35,7 @@
 #include "db/db.h"
 #include "image/image.h"
 #include "util/buf.h"
+#include "util/embed.h"
 #include "util/jx.h"
 #include "util/log.h"
 
@@ -83,6 +84,9 @@ static bool is_image_attribute(const char *key) {
                         return true;
         return false;
 }
+
+/* The image service's schemas, embedded by the build (src/image/meson.build). */
+extern const EmbeddedFile image_api_schemas[];
 
 /* Borrowed from api_schema_get's cache. */
 static const json_t *schemas[ELEMENTSOF(schema_names)];
@@ -184,6 +188,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
         Config cfg;
         int r;
 
+        api_schema_register(image_api_schemas);
         for (size_t i = 0; i < ELEMENTSOF(schema_names); i++) {
                 schemas[i] = api_schema_get(schema_names[i]);
                 if (!schemas[i])
@@ -226,7 +231,7 @@ static void check_message(const char *what, int code, const char *msg) {
 
         if (!msg)
                 return;
-        body = api_error_body(API_ERRORS_GLANCE, api_error_lookup(code), msg);
+        body = api_error_body(API_STYLE_GLANCE, api_error_lookup(code, RES_IMAGE, API_STYLE_GLANCE), msg);
         if (!body)
                 broken("%s makes no error body: \"%s\"", what, msg);
         text = jx_dump(body);
@@ -247,7 +252,7 @@ static void check_call(const char *what, Ctx *c, int r, json_t *result, bool has
         if (r < 0) {
                 if (owned)
                         broken("%s failed (%s) but returned a result", what, strerror(-r));
-                if (api_error_lookup(r)->status >= 500)
+                if (api_error_lookup(r, RES_IMAGE, API_STYLE_GLANCE)->status >= 500)
                         broken("%s answered client input with a server error (%s): %s", what, strerror(-r),
                                c->error_message ? c->error_message : "(no message)");
                 check_message(what, r, c->error_message);

@@ -9,6 +9,10 @@
 
 #include "api/api_schema.h"
 #include "util/buf.h"
+#include "util/embed.h"
+
+/* The identity service's schemas, embedded by the build (src/identity/meson.build). */
+extern const EmbeddedFile identity_api_schemas[];
 
 static json_t *load(const char *text) {
         json_error_t err;
@@ -39,6 +43,11 @@ static void expect_fail(const json_t *schema, const char *text, const char *want
                 fail_msg("accepted (%d): %s", r, text);
         if (!msg || !streq(msg, want_msg))
                 fail_msg("body %s\n  got message:  %s\n  want message: %s", text, msg ? msg : "(null)", want_msg);
+}
+
+static int register_schemas(void **state) {
+        api_schema_register(identity_api_schemas);
+        return 0;
 }
 
 static const json_t *auth_schema(void) {
@@ -368,5 +377,5 @@ int main(void) {
                 cmocka_unit_test(test_format_uuid),
                 cmocka_unit_test(test_versions_formats_names),
         };
-        return cmocka_run_group_tests_name("schema", tests, NULL, NULL);
+        return cmocka_run_group_tests_name("schema", tests, register_schemas, NULL);
 }
