@@ -26,7 +26,7 @@ static void usage(FILE *f) {
         for (size_t i = 0; i < ELEMENTSOF(commands); i++)
                 fprintf(f, "  %-18s %s\n", commands[i].name, commands[i].help);
         fprintf(f, "\nOptions:\n"
-                   "  --state-dir DIR       the cloud's state directory (default " DEFAULT_STATE_DIR ")\n"
+                   "  --state-dir DIR       the cloud's state directory (default " CONFIG_DEFAULT_STATE_DIR ")\n"
                    "  --listen HOST:PORT    init: where the API listens (default 0.0.0.0:8080)\n"
                    "  --admin-password PW   init: the admin user's password (default: random)\n"
                    "  --public-url URL      init: base URL published in the catalog\n");
@@ -41,7 +41,7 @@ int main(int argc, char **argv) {
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
-        CliArgs a = { .state_dir = DEFAULT_STATE_DIR };
+        CliArgs a = { .state_dir = CONFIG_DEFAULT_STATE_DIR };
         char words[64] = "";
         int opt;
 

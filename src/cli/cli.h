@@ -8,7 +8,6 @@
 
 #include "core/config.h"
 
-#define DEFAULT_STATE_DIR "/var/lib/gureum"
 
 typedef struct CliArgs {
         const char *state_dir;

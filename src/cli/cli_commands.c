@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "db/db.h"
 #include "identity/identity.h"
+#include "identity/identity_password.h"
 #include "util/fileio.h"
 
 #include <curl/curl.h>
@@ -81,6 +82,8 @@ int cmd_init(const CliArgs *a) {
                 r = open_db(&cfg, &db);
         if (r >= 0)
                 r = db_migrate(db);
+        if (r >= 0)
+                r = password_set_cost(cfg.password_hash_opslimit, cfg.password_hash_memlimit);
         if (r >= 0) {
                 /* The catalog is gureumd's to publish: it knows which services it serves. */
                 ctx_init(&c, db);

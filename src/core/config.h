@@ -9,6 +9,9 @@
 
 #include "util/util.h"
 
+/* Where a cloud lives when no --state-dir is given. */
+#define CONFIG_DEFAULT_STATE_DIR "/var/lib/gureum"
+
 typedef struct Config {
         char *state_dir;          /* absolute; not read from the file */
         /* [server] */

@@ -15,14 +15,13 @@
 #include <getopt.h>
 #include <signal.h>
 
-#define DEFAULT_STATE_DIR "/var/lib/gureum"
 /* How often leases of vanished workers are looked for. */
 #define LEASE_CHECK_USEC (5 * 1000000LL)
 
 static void usage(FILE *f) {
         fprintf(f, "Usage: gureumd [--state-dir DIR]\n"
                    "       gureumd --list-routes\n"
-                   "Serves the gureum cloud whose state is in DIR (default " DEFAULT_STATE_DIR ").\n"
+                   "Serves the gureum cloud whose state is in DIR (default " CONFIG_DEFAULT_STATE_DIR ").\n"
                    "--list-routes prints every API route as METHOD PATH, one a line, and exits\n"
                    "(tests/security sweeps each one that takes an {id}).\n");
 }
@@ -152,7 +151,7 @@ int main(int argc, char **argv) {
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
-        const char *state_dir = DEFAULT_STATE_DIR;
+        const char *state_dir = CONFIG_DEFAULT_STATE_DIR;
         _cleanup_free_ const TaskDef **tasks = NULL;
         _cleanup_free_ char *node = NULL, *lock_path = NULL;
         pid_t holder = 0;

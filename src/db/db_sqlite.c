@@ -36,13 +36,6 @@ struct Db {
         unsigned n_cached;  /* statements in buckets */
 };
 
-static uint64_t hash_sql(const char *s) {
-        uint64_t h = 1469598103934665603ull; /* FNV-1a */
-        for (; *s; s++)
-                h = (h ^ (uint8_t) *s) * 1099511628211ull;
-        return h;
-}
-
 static int map_sqlite_error(Db *db, int rc) {
         /* Only key conflicts are "exists"; NOT NULL and CHECK failures are bad input. */
         if (rc == SQLITE_CONSTRAINT_NOTNULL || rc == SQLITE_CONSTRAINT_CHECK)
@@ -227,7 +220,7 @@ static void stmt_cache_trim(Db *db) {
 }
 
 static int stmt_get(Db *db, const char *sql, DbStmt **ret) {
-        uint64_t h = hash_sql(sql);
+        uint64_t h = hash_fnv1a(sql);
         DbStmt **bucket = &db->buckets[h % STMT_BUCKETS], *s;
         sqlite3_stmt *st;
         bool cache = true;

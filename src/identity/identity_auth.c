@@ -12,7 +12,8 @@
 #include "db/db.h"
 #include "util/log.h"
 
-static int64_t token_ttl_usec = 3600 * 1000000LL;
+/* [identity] token_expiration, set by identity_setup. */
+static int64_t token_ttl_usec;
 
 int identity_setup(const Config *cfg) {
         int r;

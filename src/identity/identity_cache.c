@@ -37,10 +37,7 @@ void identity_changed(void) {
 }
 
 static size_t slot_of(const char *token) {
-        uint64_t h = 1469598103934665603ull; /* FNV-1a */
-        for (const char *p = token; *p; p++)
-                h = (h ^ (uint8_t) *p) * 1099511628211ull;
-        return (size_t) (h % TOKEN_SLOTS);
+        return (size_t) (hash_fnv1a(token) % TOKEN_SLOTS);
 }
 
 /* Deep copies, so no json_t is ever shared between threads. */

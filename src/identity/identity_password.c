@@ -4,8 +4,9 @@
 
 #include <sodium.h>
 
-static unsigned long long cost_ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;
-static size_t cost_mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
+/* The cost, from the config ([identity] password_hash_*): password_set_cost runs before any hash. */
+static unsigned long long cost_ops;
+static size_t cost_mem;
 /* A hash of a random password at the current cost; set once at start, before any thread reads it. */
 static char dummy_hash[crypto_pwhash_STRBYTES];
 
@@ -27,6 +28,8 @@ int password_set_cost(int64_t opslimit, int64_t memlimit_kib) {
 
 int password_hash(const char *password, char **ret) {
         char out[crypto_pwhash_STRBYTES];
+        if (cost_ops == 0)
+                abort(); /* hashing before password_set_cost is a programming error */
         if (sodium_init() < 0)
                 return -EIO;
         if (crypto_pwhash_str_alg(out, password, strlen(password), cost_ops, cost_mem,

@@ -32,7 +32,7 @@ static size_t utf8_chars(const char *s) {
 static int tag_quota_exceeded(Ctx *c, int64_t attempted) {
         return ctx_error(c, -EDQUOT, RES_IMAGE,
                          "The limit has been exceeded on the number of allowed image tags. Attempted: %lld, Maximum: %lld.",
-                         (long long) attempted, (long long) image_tag_quota);
+                         (long long) attempted, (long long) image_config->image_tag_quota);
 }
 
 static int invalid_tag(Ctx *c) {
@@ -60,7 +60,7 @@ static int set_tags(Ctx *c, const char *id, const json_t *tags) {
                         return res_db_error(c, r, RES_IMAGE, "storing tags");
                 /* r is 1 for a new tag, 0 for a duplicate; stop at the first one past the quota. */
                 n += r;
-                if (n > image_tag_quota)
+                if (n > image_config->image_tag_quota)
                         return tag_quota_exceeded(c, n);
         }
         return 0;
@@ -83,7 +83,7 @@ static int check_property(Ctx *c, const char *name, const json_t *v) {
 static int property_quota_exceeded(Ctx *c, int64_t attempted) {
         return ctx_error(c, -EDQUOT, RES_IMAGE,
                          "The limit has been exceeded on the number of allowed image properties. Attempted: %lld, Maximum: %lld.",
-                         (long long) attempted, (long long) image_property_quota);
+                         (long long) attempted, (long long) image_config->image_property_quota);
 }
 
 /* The properties image id has now, against the quota. */
@@ -92,7 +92,7 @@ static int check_property_quota(Ctx *c, const char *id) {
         int r = db_query_int(c->db, &n, "SELECT COUNT(*) FROM image_properties WHERE image_id = ?", "s", id);
         if (r < 0)
                 return res_db_error(c, r, RES_IMAGE, "counting properties");
-        return n > image_property_quota ? property_quota_exceeded(c, n) : 0;
+        return n > image_config->image_property_quota ? property_quota_exceeded(c, n) : 0;
 }
 
 static int set_property(Ctx *c, const char *id, const char *name, const char *value) {
@@ -119,14 +119,14 @@ static int create_locked(Ctx *c, void *userdata) {
                 owner = jx_string(req, "owner");
         json_object_foreach((json_t *) req, key, v)
                 properties += !image_attr_is_column(key);
-        if (properties > image_property_quota)
+        if (properties > image_config->image_property_quota)
                 return property_quota_exceeded(c, properties);
         r = count_owned(c, owner, &count);
         if (r < 0)
                 return r;
-        if (count >= image_quota_count)
+        if (count >= image_config->image_quota_count)
                 return ctx_error(c, -EDQUOT, RES_IMAGE, "Maximum number of images (%lld) exceeded for project %s.",
-                                 (long long) image_quota_count, owner);
+                                 (long long) image_config->image_quota_count, owner);
         _cleanup_json_ json_t *row = json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:I, s:I, s:I, s:I}", "id", a->id,
                                                "owner", owner, "status", "queued", "visibility",
                                                jx_string(req, "visibility") ? jx_string(req, "visibility") : "shared",
@@ -442,7 +442,7 @@ static int tag_add(Ctx *c, void *userdata) {
                 r = db_query_int(c->db, &tags, "SELECT COUNT(*) FROM image_tags WHERE image_id = ?", "s", a->id);
                 if (r < 0)
                         return res_db_error(c, r, RES_IMAGE, "counting tags");
-                if (tags > image_tag_quota)
+                if (tags > image_config->image_tag_quota)
                         return tag_quota_exceeded(c, tags);
         }
         r = db_run(c->db, "UPDATE images SET updated_at = ? WHERE id = ?", "is", now_usec(), a->id);

@@ -20,9 +20,8 @@
  * database (-EEXIST) may stay a conflict.
  */
 
-/* Limits from the config, set by image_setup. */
-extern int64_t image_quota_count, image_quota_bytes;
-extern int64_t image_property_quota, image_tag_quota, image_member_quota;
+/* The config ([image] quotas), set by image_setup; borrowed from the daemon for its life. */
+extern const Config *image_config;
 
 /* Glance's lengths: property names, tags and member ids in characters, property values in bytes. */
 #define IMAGE_NAME_MAX 255

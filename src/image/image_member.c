@@ -50,10 +50,10 @@ static int member_add_locked(Ctx *c, void *userdata) {
         if (r < 0)
                 return ctx_error(c, -EIO, RES_MEMBER, "Database error while adding a member.");
         /* Glance's ImageMemberLimitExceeded (413). */
-        if (members > image_member_quota)
+        if (members > image_config->image_member_quota)
                 return ctx_error(c, -EDQUOT, RES_MEMBER,
                                  "The limit has been exceeded on the number of allowed image members for this image. Attempted: %lld, Maximum: %lld.",
-                                 (long long) members, (long long) image_member_quota);
+                                 (long long) members, (long long) image_config->image_member_quota);
         return 0;
 }
 

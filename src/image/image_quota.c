@@ -6,7 +6,7 @@
  * the quota could all succeed together.  So every upload reserves the
  * bytes it writes before it writes them, in a counter per project that all
  * uploads of the project share, and a reservation that would take the
- * stored bytes plus everything reserved past image_quota_bytes is refused.
+ * stored bytes plus everything reserved past [image] quota_bytes is refused.
  *
  * The counters live in memory under one mutex: only this process uploads
  * into its state directory (gureumd.lock).  A project has an entry only
@@ -89,7 +89,7 @@ ImageBytes *image_bytes_close(ImageBytes *b) {
 /* Whether n more bytes fit the quota of p; with lock held. */
 static bool fits(const ProjectBytes *p, int64_t n) {
         /* stored, reserved and n are >= 0: none of these can overflow. */
-        int64_t left = image_quota_bytes - p->stored;
+        int64_t left = image_config->image_quota_bytes - p->stored;
         return left >= p->reserved && n <= left - p->reserved;
 }
 
@@ -138,7 +138,7 @@ int image_bytes_reserve(Ctx *c, ImageBytes *b, int64_t total) {
                 return ctx_error(c, -EDQUOT, RES_IMAGE,
                                  "Denying attempt to upload image because it exceeds the quota: the project stores %lld bytes and uploads %lld, %lld more would pass its %lld.",
                                  (long long) stored, (long long) reserved, (long long) n,
-                                 (long long) image_quota_bytes);
+                                 (long long) image_config->image_quota_bytes);
         if (r < 0)
                 return ctx_error(c, -EIO, RES_IMAGE, "Database error while checking the image quota.");
         return 0;

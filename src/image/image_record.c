@@ -7,16 +7,11 @@
 #include "image/image_store.h"
 #include "util/log.h"
 
-int64_t image_quota_count = 1000, image_quota_bytes = INT64_C(1) << 40;
-int64_t image_property_quota = 128, image_tag_quota = 128, image_member_quota = 128;
+const Config *image_config;
 
 int image_setup(const Config *cfg) {
         _cleanup_free_ char *dir = config_state_path(cfg, "images");
-        image_quota_count = cfg->image_quota_count;
-        image_quota_bytes = cfg->image_quota_bytes;
-        image_property_quota = cfg->image_property_quota;
-        image_tag_quota = cfg->image_tag_quota;
-        image_member_quota = cfg->image_member_quota;
+        image_config = cfg;
         return store_setup(dir);
 }
 

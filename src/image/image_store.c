@@ -84,18 +84,10 @@ int store_writer_new(const char *id, StoreWriter **ret) {
 }
 
 int store_writer_write(StoreWriter *w, const void *data, size_t n) {
-        const uint8_t *p = data;
-        while (n > 0) {
-                ssize_t k = write(w->fd, p, n);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += k;
-                n -= (size_t) k;
-                w->size += (uint64_t) k;
-        }
+        int r = write_all(w->fd, data, n);
+        if (r < 0)
+                return r;
+        w->size += n;
         file_digest_advance(w->md5, w->size);
         file_digest_advance(w->sha512, w->size);
         return 0;

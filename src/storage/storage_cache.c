@@ -53,16 +53,9 @@ static int copy_hashing(const char *src_path, int fd, char hex[static 2 * 64 + 1
                 if (k == 0)
                         break;
                 EVP_DigestUpdate(md, chunk, (size_t) k);
-                for (ssize_t off = 0; off < k;) {
-                        ssize_t w = write(fd, chunk + off, (size_t) (k - off));
-                        if (w < 0) {
-                                if (errno == EINTR)
-                                        continue;
-                                return error_set(e, -errno, "Cannot write to the image cache: %s.",
-                                                 strerror(errno));
-                        }
-                        off += w;
-                }
+                int r = write_all(fd, chunk, (size_t) k);
+                if (r < 0)
+                        return error_set(e, r, "Cannot write to the image cache: %s.", strerror(-r));
         }
         if (EVP_DigestFinal_ex(md, digest, &dlen) != 1 || dlen != 64)
                 return error_set(e, -EIO, "Cannot finish a sha512 digest.");

@@ -51,21 +51,6 @@ static bool path_is_safe(const char *p) {
         return true;
 }
 
-static int write_all(int fd, const void *data, size_t len) {
-        const char *p = data;
-        while (len > 0) {
-                ssize_t k = write(fd, p, len);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += k;
-                len -= (size_t) k;
-        }
-        return 0;
-}
-
 static int write_member(const char *dir, const StorageFile *f, Error *e) {
         _cleanup_free_ char *path = xasprintf("%s/%s", dir, f->path);
         char *slash = strrchr(path, '/');

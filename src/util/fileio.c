@@ -39,25 +39,29 @@ int read_file(const char *path, size_t max, char **ret, size_t *ret_len) {
         return 0;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode) {
-        _cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int) getpid());
-        _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+int write_all(int fd, const void *data, size_t n) {
         const char *p = data;
-        int r = 0;
-
-        if (fd < 0)
-                return -errno;
-        while (len > 0) {
-                ssize_t k = write(fd, p, len);
+        while (n > 0) {
+                ssize_t k = write(fd, p, n);
                 if (k < 0) {
                         if (errno == EINTR)
                                 continue;
-                        r = -errno;
-                        break;
+                        return -errno;
                 }
                 p += k;
-                len -= (size_t) k;
+                n -= (size_t) k;
         }
+        return 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode) {
+        _cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int) getpid());
+        _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+        int r;
+
+        if (fd < 0)
+                return -errno;
+        r = write_all(fd, data, len);
         if (r == 0 && fchmod(fd, mode) < 0)
                 r = -errno;
         if (r == 0 && fsync(fd) < 0)

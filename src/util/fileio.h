@@ -11,6 +11,8 @@
 
 /* Reads at most max bytes; -EFBIG if the file is larger. *ret is NUL-terminated. */
 int read_file(const char *path, size_t max, char **ret, size_t *ret_len);
+/* Writes all n bytes to fd, retrying short writes and EINTR: 0 or -errno. */
+int write_all(int fd, const void *data, size_t n);
 /* Replaces path with data (mode applies to the new file). */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 /* mkdir -p with the given mode for created directories. */

@@ -234,6 +234,13 @@ bool uuid_is_valid(const char *s) {
         return digits == 32;
 }
 
+uint64_t hash_fnv1a(const char *s) {
+        uint64_t h = 1469598103934665603ull;
+        for (; *s; s++)
+                h = (h ^ (uint8_t) *s) * 1099511628211ull;
+        return h;
+}
+
 bool uuid_is_dashed(const char *s) {
         return strlen(s) == 36 && uuid_is_valid(s);
 }

@@ -122,6 +122,9 @@ bool uuid_is_valid(const char *s);
 /* True only for the 36-char dashed form (8-4-4-4-12 hex digits, either case): Glance's and Nova's ids. */
 bool uuid_is_dashed(const char *s);
 
+/* The 64-bit FNV-1a hash of s: for hash tables, never for security. */
+uint64_t hash_fnv1a(const char *s);
+
 /* Wall-clock time in microseconds since the epoch. */
 int64_t now_usec(void);
 /* Formats t (usec) as "2026-01-02T03:04:05.000000Z" into buf (>= 28 bytes). */

@@ -185,7 +185,7 @@ static void fixture_create(void) {
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
         const char *tmp = getenv("TMPDIR");
-        Config cfg;
+        static Config cfg; /* image_setup keeps it: it lives as long as the process */
         int r;
 
         api_schema_register(image_api_schemas);
@@ -215,7 +215,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
         r = image_setup(&cfg);
         if (r < 0)
                 broken("cannot set up the image store in %s: %s", state_dir, strerror(-r));
-        config_done(&cfg);
         fixture_create();
         return 0;
 }

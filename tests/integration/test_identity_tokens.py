@@ -78,7 +78,10 @@ def test_key_rotation(fresh_cloud):
     # Rotating max_active_keys (3) times drops the key `before` was made with.
     for _ in range(3):
         subprocess.run([GUREUM, "token-key", "rotate", "--state-dir", cloud.state], check=True, capture_output=True)
-    time.sleep(6)
+    # Wait for the daemon to notice (a condition, not its poll interval).
+    deadline = time.time() + 15
+    while cloud.api("GET", "/projects", before).status_code != 401 and time.time() < deadline:
+        time.sleep(0.2)
     assert cloud.api("GET", "/projects", before).status_code == 401
 
 
