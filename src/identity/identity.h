@@ -51,6 +51,10 @@ void identity_auth_fill(Auth *a, const char *token, const TokenInfo *t);
 int identity_authenticate_token(Ctx *c, const char *token);
 /* Keystone's token body ({"methods", "user", ...} without the "token" wrapper). */
 json_t *identity_token_render(Ctx *c, const TokenInfo *t, bool with_catalog);
+/* The revocation events' horizon: the longest a token lives (identity_setup sets it). */
+void identity_revoke_setup(int64_t token_ttl_usec);
+/* 1 if a revocation event matches the token of p, 0 if none does, or -errno. */
+int identity_token_revoked(Ctx *c, const TokenPayload *p);
 /* Revokes one token (and tokens rescoped from it). */
 int identity_revoke_token(Ctx *c, const TokenPayload *p);
 /* Revokes every token of a user, or scoped to a project, issued until now. */

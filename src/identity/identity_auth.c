@@ -19,6 +19,7 @@ int identity_setup(const Config *cfg) {
         int r;
 
         token_ttl_usec = cfg->token_expiration * 1000000LL;
+        identity_revoke_setup(token_ttl_usec);
         r = password_set_cost(cfg->password_hash_opslimit, cfg->password_hash_memlimit);
         if (r < 0)
                 return r;
@@ -26,43 +27,8 @@ int identity_setup(const Config *cfg) {
         return token_keys_load(cfg->state_dir);
 }
 
-void token_info_done(TokenInfo *t) {
-        token_payload_done(&t->payload);
-        json_decref(t->user);
-        json_decref(t->user_domain);
-        json_decref(t->project);
-        json_decref(t->domain);
-        json_decref(t->roles);
-        *t = (TokenInfo) {};
-}
-
 static int unauthorized(Ctx *c) {
         return ctx_error(c, -EPERM, RES_TOKEN, "The request you have made requires authentication.");
-}
-
-int identity_roles_effective(Ctx *c, const char *user_id, const char *target_type, const char *target_id,
-                             json_t **ret) {
-        _cleanup_stmt_ DbStmt *s = NULL;
-        json_t *roles = json_array();
-        int r;
-
-        r = db_query(c->db, &s,
-                     "WITH RECURSIVE granted(role_id) AS ("
-                     " SELECT role_id FROM role_assignments WHERE target_type = ? AND target_id = ? AND inherited = 0"
-                     "  AND ((actor_type = 'user' AND actor_id = ?) OR (actor_type = 'group' AND actor_id IN"
-                     "       (SELECT group_id FROM group_members WHERE user_id = ?)))"
-                     " UNION"
-                     " SELECT i.implied_role_id FROM role_implications i JOIN granted g ON i.prior_role_id = g.role_id)"
-                     " SELECT id, name FROM roles WHERE id IN (SELECT role_id FROM granted) ORDER BY name",
-                     "ssss", target_type, target_id, user_id, user_id);
-        while (r >= 0 && (r = db_step(s)) > 0)
-                json_array_append_new(roles, db_row_json(s, "id name"));
-        if (r < 0) {
-                json_decref(roles);
-                return ctx_error(c, r, RES_ROLE, "Database error while reading role assignments.");
-        }
-        *ret = roles;
-        return 0;
 }
 
 int identity_catalog(Ctx *c, json_t **ret) {
@@ -104,21 +70,6 @@ int identity_catalog(Ctx *c, json_t **ret) {
         identity_cache_catalog_put(catalog, gen);
         *ret = catalog;
         return 0;
-}
-
-static int is_revoked(Ctx *c, const TokenPayload *p) {
-        _cleanup_stmt_ DbStmt *s = NULL;
-        int r = db_query(c->db, &s,
-                         "SELECT 1 FROM revocation_events WHERE audit_id = ? OR audit_id = ?"
-                         " OR (user_id = ? AND issued_before >= ?) OR (project_id = ? AND issued_before >= ?) LIMIT 1",
-                         "sssisi", p->audit_id, p->parent_audit_id[0] ? p->parent_audit_id : NULL, p->user_id,
-                         p->issued_at, p->project_id, p->issued_at);
-        if (r < 0)
-                return ctx_error(c, r, RES_TOKEN, "Database error while checking token revocation.");
-        r = db_step(s);
-        if (r < 0)
-                return ctx_error(c, r, RES_TOKEN, "Database error while checking token revocation.");
-        return r; /* 1 revoked, 0 not */
 }
 
 static bool enabled(const json_t *rec) {
@@ -189,7 +140,7 @@ int identity_token_validate(Ctx *c, const char *token, TokenInfo *ret) {
                 token_payload_done(&p);
                 return ctx_error(c, -EPERM, RES_TOKEN, "The token has expired.");
         }
-        r = is_revoked(c, &p);
+        r = identity_token_revoked(c, &p);
         if (r != 0) {
                 token_payload_done(&p);
                 return r < 0 ? r : ctx_error(c, -EPERM, RES_TOKEN, "The token has been revoked.");
@@ -429,50 +380,4 @@ int identity_authenticate(Ctx *c, const json_t *body, char **ret_token, TokenInf
         }
         *ret_token = token;
         return 0;
-}
-
-/* ---- revocation ---- */
-
-/* One revocation event; NULL fields match nothing. */
-typedef struct Revocation {
-        const char *audit_id, *user_id, *project_id;
-        int64_t expires;
-} Revocation;
-
-/* Drops the events that can no longer match a live token, and records ev. */
-static int revoke_locked(Ctx *c, void *userdata) {
-        const Revocation *ev = userdata;
-        _cleanup_free_ char *id = uuid_hex_new();
-        int64_t now = now_usec();
-        int r = db_run(c->db, "DELETE FROM revocation_events WHERE expires_at < ?", "i", now);
-        if (r < 0)
-                return r;
-        return db_run(c->db,
-                      "INSERT INTO revocation_events (id, audit_id, user_id, project_id, issued_before, expires_at)"
-                      " VALUES (?, ?, ?, ?, ?, ?)",
-                      "ssssii", id, ev->audit_id, ev->user_id, ev->project_id, now, ev->expires);
-}
-
-static int revoke_matching(Ctx *c, const char *audit_id, const char *user_id, const char *project_id, int64_t expires) {
-        Revocation ev = { audit_id, user_id, project_id, expires };
-        int r = db_transaction(c, revoke_locked, &ev);
-        identity_changed();
-        return r < 0 ? ctx_error(c, r, RES_TOKEN, "Database error while revoking tokens.") : 0;
-}
-
-int identity_revoke_token(Ctx *c, const TokenPayload *p) {
-        return revoke_matching(c, p->audit_id, NULL, NULL, p->expires_at);
-}
-
-/* An event must outlive every token it could match: the longest lifetime from now. */
-static int64_t horizon(void) {
-        return now_usec() + token_ttl_usec;
-}
-
-int identity_revoke_user(Ctx *c, const char *user_id) {
-        return revoke_matching(c, NULL, user_id, NULL, horizon());
-}
-
-int identity_revoke_project(Ctx *c, const char *project_id) {
-        return revoke_matching(c, NULL, NULL, project_id, horizon());
 }

@@ -53,6 +53,16 @@ static void info_copy(const TokenInfo *from, TokenInfo *to) {
         to->roles = json_deep_copy(from->roles);
 }
 
+void token_info_done(TokenInfo *t) {
+        token_payload_done(&t->payload);
+        json_decref(t->user);
+        json_decref(t->user_domain);
+        json_decref(t->project);
+        json_decref(t->domain);
+        json_decref(t->roles);
+        *t = (TokenInfo) {};
+}
+
 bool identity_cache_get(const char *token, TokenInfo *ret) {
         CachedToken *e = &slots[slot_of(token)];
         bool hit = false;
