@@ -50,9 +50,6 @@ typedef enum ApiStyle {
         _API_STYLE_MAX,
 } ApiStyle;
 
-/* A microversion as a number: API_VERSION(2, 19) is 2019; 0 means "not versioned". */
-#define API_VERSION(major, minor) ((major) * 1000 + (minor))
-
 typedef struct ApiCall ApiCall;
 
 /* One response header; both strings owned. */
@@ -154,10 +151,16 @@ typedef struct ApiService {
         const char *prefix;      /* "/identity" */
         ApiStyle style;
         const char *version_path; /* the versioned root under prefix, for links: "/v3", "/v2.1" */
-        const ApiRoute *routes;  /* ends with an entry whose method is NULL */
+        /*
+         * The route tables, each ending with an entry whose method is NULL;
+         * the list ends with NULL.  A service whose routes are many keeps one
+         * table per file (servers, flavors, ...).
+         */
+        const ApiRoute *const *routes;
         const struct EmbeddedFile *schemas; /* the request schemas its routes name (ends with { NULL }) */
         const char *catalog_type; /* published in the catalog under this type, e.g. "identity" */
         const char *catalog_name; /* and this name, e.g. "keystone" */
+        const char *catalog_path; /* the endpoint's path under the base URL; NULL: prefix.  Nova's is versioned. */
         /* What a body with the wrong Content-Type gets: -EINVAL (Keystone's 400) or 0 for 415 (Glance). */
         int media_error;
         const ApiMicroversions *microversions; /* NULL: the service is not microversioned */
@@ -182,6 +185,13 @@ int api_version(const ApiCall *call);
 /* The configured public base URL, without trailing slash. */
 const char *api_base_url(void);
 const Config *api_config(void);
+
+/*
+ * Validates body against the registered schema named schema, at the call's
+ * microversion: for handlers whose body's shape depends on its content
+ * (POST /servers/{id}/action).  -EINVAL with the validator's message.
+ */
+int api_validate(Ctx *c, const ApiCall *call, const char *schema, const json_t *body);
 
 /*
  * Adds a response header (copies both strings; a NULL value adds nothing).

@@ -201,22 +201,23 @@ static int find_route(const ApiService *svc, const char *method, const char *res
         int best_score = -1;
         bool path_seen = false;
 
-        for (const ApiRoute *r = svc->routes; r->method; r++) {
-                /* A route of other microversions does not exist in this one. */
-                if ((r->min_version && call->version < r->min_version) ||
-                    (r->max_version && call->version > r->max_version))
-                        continue;
-                int score = route_match(r->path, rest, NULL);
-                if (score < 0)
-                        continue;
-                path_seen = true;
-                if (!method_matches(r->method, method))
-                        continue;
-                if (score > best_score) {
-                        best = r;
-                        best_score = score;
+        for (size_t t = 0; svc->routes[t]; t++)
+                for (const ApiRoute *r = svc->routes[t]; r->method; r++) {
+                        /* A route of other microversions does not exist in this one. */
+                        if ((r->min_version && call->version < r->min_version) ||
+                            (r->max_version && call->version > r->max_version))
+                                continue;
+                        int score = route_match(r->path, rest, NULL);
+                        if (score < 0)
+                                continue;
+                        path_seen = true;
+                        if (!method_matches(r->method, method))
+                                continue;
+                        if (score > best_score) {
+                                best = r;
+                                best_score = score;
+                        }
                 }
-        }
         if (!best)
                 return path_seen ? -ENOSYS : -ENOENT;
         /* The path is decoded already (once, by api_http.c): a second decode would turn %252F into '/'. */
@@ -313,6 +314,19 @@ static int parse_body(Ctx *c, const ApiCall *call, const Buf *body, json_t **ret
                 return r;
         }
         *ret = TAKE_PTR(j);
+        return 0;
+}
+
+int api_validate(Ctx *c, const ApiCall *call, const char *schema, const json_t *body) {
+        const json_t *s = api_schema_get(schema);
+        char *msg = NULL;
+        if (!s)
+                abort(); /* a handler naming a missing schema is a build-time bug */
+        if (api_schema_validate_version(s, body, call->version, &msg) < 0) {
+                int r = ctx_error(c, -EINVAL, RES_NONE, "%s", msg);
+                free(msg);
+                return r;
+        }
         return 0;
 }
 

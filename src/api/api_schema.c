@@ -211,11 +211,31 @@ static int check_array(Walk *w, const json_t *schema, const json_t *inst, int de
         return 0;
 }
 
+/* Standard base64 with its padding; white space is ignored, as Python's decoder does. */
+static bool base64_ok(const char *s) {
+        size_t n = 0, pad = 0;
+        for (const char *p = s; *p; p++) {
+                if (isspace((unsigned char) *p))
+                        continue;
+                if (*p == '=') {
+                        pad++;
+                        n++;
+                        continue;
+                }
+                if (pad || !(isalnum((unsigned char) *p) || *p == '+' || *p == '/'))
+                        return false;
+                n++;
+        }
+        return n % 4 == 0 && pad <= 2;
+}
+
 /*
  * The formats the APIs check: "uuid" (ids a client may choose, Glance and
  * Nova), "ipv4" and "ipv6" (addresses), "date-time" (ISO 8601, as
- * changes-since takes), and "name" (Nova's names: no leading or trailing
- * white space, no control characters).  An unknown format is a schema
+ * changes-since takes), "name" (Nova's names: no leading or trailing
+ * white space, no control characters), "base64" (user data), and Nova's
+ * patterns: "positive-integer", "console-length", "metadata-key", "tag"
+ * and "description".  An unknown format is a schema
  * bug, caught by the unit tests.
  */
 static bool format_ok(const char *format, const char *s) {
@@ -228,6 +248,23 @@ static bool format_ok(const char *format, const char *s) {
                 return inet_pton(AF_INET6, s, buf) == 1;
         if (streq(format, "date-time"))
                 return parse_iso8601(s, NULL) == 0;
+        if (streq(format, "base64"))
+                return base64_ok(s);
+        if (streq(format, "positive-integer")) /* a count given as a string: "2" */
+                return s[0] && strspn(s, "0123456789") == strlen(s) && strspn(s, "0") < strlen(s);
+        if (streq(format, "console-length")) /* os-getConsoleOutput's length as a string: "-1", "50" */
+                return s[s[0] == '-'] && strspn(s + (s[0] == '-'), "0123456789") == strlen(s + (s[0] == '-')) &&
+                       (s[0] != '-' || streq(s, "-1"));
+        if (streq(format, "metadata-key")) /* Nova's [a-zA-Z0-9-_:. ] */
+                return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_:. ") == strlen(s);
+        if (streq(format, "tag")) /* Nova's server tags: no ',' or '/' */
+                return !strpbrk(s, ",/");
+        if (streq(format, "description")) { /* printable, white space allowed */
+                for (const char *p = s; *p; p++)
+                        if (((unsigned char) *p < 0x20 && !strchr("\t\r\n", *p)) || *p == 0x7f)
+                                return false;
+                return true;
+        }
         if (streq(format, "name")) {
                 size_t n = strlen(s);
                 if (n == 0 || isspace((unsigned char) s[0]) || isspace((unsigned char) s[n - 1]))

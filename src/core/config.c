@@ -10,7 +10,7 @@
 #include <ctype.h>
 #include <stddef.h>
 
-typedef enum ConfigType { CONFIG_STRING, CONFIG_INT, CONFIG_BOOL } ConfigType;
+typedef enum ConfigType { CONFIG_STRING, CONFIG_INT, CONFIG_BOOL, CONFIG_REAL } ConfigType;
 
 typedef struct ConfigKey {
         const char *section;
@@ -18,7 +18,7 @@ typedef struct ConfigKey {
         ConfigType type;
         size_t offset;       /* into Config */
         const char *def;     /* default, as written in the file */
-        int64_t min, max;    /* for CONFIG_INT */
+        int64_t min, max;    /* for CONFIG_INT and CONFIG_REAL */
         const char *help;    /* one or two sentences, written above the key; NULL: an old name, not written */
 } ConfigKey;
 
@@ -90,6 +90,50 @@ static const ConfigKey keys[] = {
             "Projects one shared image may be offered to (members); more get 413."),
         /* The name image_tag_quota had before it took Glance's; read, never written. */
         KEY("image", "tag_limit", CONFIG_INT, image_tag_quota, "128", 0, 100000, NULL),
+        KEY("compute", "virt_driver", CONFIG_STRING, compute_virt_driver, "libvirt", 0, 0,
+            "Hypervisor driver: libvirt (real guests), or fake (no guests: scale tests and benchmarks)."),
+        KEY("compute", "libvirt_uri", CONFIG_STRING, compute_libvirt_uri, "qemu:///system", 0, 0,
+            "The libvirt connection the libvirt driver uses."),
+        KEY("compute", "virt_type", CONFIG_STRING, compute_virt_type, "auto", 0, 0,
+            "kvm, qemu (TCG, software emulation) or auto: kvm when a probe boot shows it works."),
+        KEY("compute", "tcg_tb_cache_mb", CONFIG_INT, compute_tcg_tb_cache_mb, "32", 0, 4096,
+            "Size of QEMU's translation cache per guest under TCG, in MiB (0: QEMU's default, about 1 GiB).\n"
+            "It counts in each guest's host memory: small values let a small host run many guests."),
+        KEY("compute", "availability_zone", CONFIG_STRING, compute_availability_zone, "nova", 0, 0,
+            "Availability zone of this host."),
+        KEY("compute", "cpu_allocation_ratio", CONFIG_REAL, compute_cpu_ratio, "16", 0, 1000,
+            "Virtual CPUs the scheduler places per physical CPU."),
+        KEY("compute", "ram_allocation_ratio", CONFIG_REAL, compute_ram_ratio, "1.5", 0, 1000,
+            "Guest memory the scheduler places per MiB of host memory (after the reserved memory)."),
+        KEY("compute", "disk_allocation_ratio", CONFIG_REAL, compute_disk_ratio, "1", 0, 1000,
+            "Guest root and ephemeral disk the scheduler places per GiB of the instance file system."),
+        KEY("compute", "reserved_host_memory_mb", CONFIG_INT, compute_reserved_memory_mb, "512", 0, INT64_MAX,
+            "Host memory kept for the host itself, in MiB."),
+        KEY("compute", "reserved_host_disk_mb", CONFIG_INT, compute_reserved_disk_mb, "0", 0, INT64_MAX,
+            "Disk kept for the host itself, in MiB."),
+        KEY("compute", "force_config_drive", CONFIG_BOOL, compute_force_config_drive, "true", 0, 0,
+            "Give every server a config drive, asked for or not (guests find their metadata there)."),
+        KEY("compute", "shutdown_timeout", CONFIG_INT, compute_shutdown_timeout, "60", 0, 3600,
+            "Seconds a guest has to power off after the ACPI button before it is forced off."),
+        KEY("compute", "fake_hosts", CONFIG_INT, compute_fake_hosts, "1", 1, 10000,
+            "With the fake driver: how many compute hosts to pretend to have."),
+        KEY("compute", "max_servers_per_request", CONFIG_INT, compute_max_per_request, "120", 1, 10000,
+            "Most servers one create request (max_count) may ask for."),
+        KEY("compute", "quota_instances", CONFIG_INT, compute_quota_instances, "10", -1, INT64_MAX,
+            "Default quotas of a project (-1: unlimited); admins change them per project with os-quota-sets.\n"
+            "Servers a project may have."),
+        KEY("compute", "quota_cores", CONFIG_INT, compute_quota_cores, "20", -1, INT64_MAX,
+            "Virtual CPUs a project may use."),
+        KEY("compute", "quota_ram", CONFIG_INT, compute_quota_ram, "51200", -1, INT64_MAX,
+            "Guest memory a project may use, in MiB."),
+        KEY("compute", "quota_metadata_items", CONFIG_INT, compute_quota_metadata_items, "128", -1, INT64_MAX,
+            "Metadata items one server may carry."),
+        KEY("compute", "quota_key_pairs", CONFIG_INT, compute_quota_key_pairs, "100", -1, INT64_MAX,
+            "Key pairs a user may have."),
+        KEY("compute", "quota_server_groups", CONFIG_INT, compute_quota_server_groups, "10", -1, INT64_MAX,
+            "Server groups a project may have."),
+        KEY("compute", "quota_server_group_members", CONFIG_INT, compute_quota_server_group_members, "10", -1,
+            INT64_MAX, "Servers one server group may hold."),
 };
 
 static void *field_ptr(Config *cfg, const ConfigKey *k) {
@@ -110,6 +154,15 @@ static int key_set(Config *cfg, const ConfigKey *k, const char *value) {
         case CONFIG_BOOL:
                 r = parse_bool(value, (bool *) p);
                 return r;
+        case CONFIG_REAL: {
+                char *end;
+                errno = 0;
+                double v = strtod(value, &end);
+                if (errno || end == value || *end || v < (double) k->min || v > (double) k->max)
+                        return -EINVAL;
+                *(double *) p = v;
+                return 0;
+        }
         }
         return -EINVAL;
 }
@@ -248,6 +301,9 @@ int config_write(const Config *cfg, const char *path) {
                                 break;
                         case CONFIG_BOOL:
                                 value = xstrdup(*(bool *) p ? "true" : "false");
+                                break;
+                        case CONFIG_REAL:
+                                value = xasprintf("%g", *(double *) p);
                                 break;
                         }
                         bool is_default = streq(value, k->def);

@@ -42,6 +42,20 @@ typedef struct Config {
         int64_t image_property_quota;    /* properties per image */
         int64_t image_tag_quota;         /* tags per image */
         int64_t image_member_quota;      /* members per image */
+        /* [compute] */
+        char *compute_virt_driver;       /* libvirt, fake */
+        char *compute_libvirt_uri;
+        char *compute_virt_type;         /* auto, kvm, qemu */
+        int64_t compute_tcg_tb_cache_mb;
+        char *compute_availability_zone;
+        double compute_cpu_ratio, compute_ram_ratio, compute_disk_ratio;
+        int64_t compute_reserved_memory_mb, compute_reserved_disk_mb;
+        bool compute_force_config_drive;
+        int64_t compute_shutdown_timeout;   /* seconds */
+        int64_t compute_fake_hosts;
+        int64_t compute_max_per_request;
+        int64_t compute_quota_instances, compute_quota_cores, compute_quota_ram, compute_quota_metadata_items,
+                compute_quota_key_pairs, compute_quota_server_groups, compute_quota_server_group_members;
 } Config;
 
 /* Fills cfg with the defaults.  cfg owns its strings; config_done frees them. */

@@ -12,6 +12,13 @@
 
 struct Db;
 
+/*
+ * An API microversion as a number: API_VERSION(2, 19) is 2019; 0 means
+ * "not versioned".  Routes, schemas and resource fields say which
+ * versions they exist in with it.
+ */
+#define API_VERSION(major, minor) ((major) * 1000 + (minor))
+
 /* The resource kind an error is about; picks the fault and EC2 code. */
 typedef enum ResourceKind {
         RES_NONE,
@@ -27,6 +34,13 @@ typedef enum ResourceKind {
         RES_ENDPOINT,
         RES_IMAGE,
         RES_MEMBER,
+        RES_FLAVOR,
+        RES_KEYPAIR,
+        RES_SERVER,
+        RES_SERVER_GROUP,
+        RES_QUOTA,
+        RES_HOST,
+        RES_INSTANCE_ACTION,
         _RES_MAX,
 } ResourceKind;
 

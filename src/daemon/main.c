@@ -28,8 +28,9 @@ static void usage(FILE *f) {
 
 static void list_routes(void) {
         for (size_t i = 0; daemon_api_services[i]; i++)
-                for (const ApiRoute *r = daemon_api_services[i]->routes; r->method; r++)
-                        printf("%s %s%s\n", r->method, daemon_api_services[i]->prefix, r->path);
+                for (size_t t = 0; daemon_api_services[i]->routes[t]; t++)
+                        for (const ApiRoute *r = daemon_api_services[i]->routes[t]; r->method; r++)
+                                printf("%s %s%s\n", r->method, daemon_api_services[i]->prefix, r->path);
 }
 
 /* Stops modules [0, n) in reverse order. */

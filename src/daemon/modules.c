@@ -8,7 +8,7 @@
 #include "daemon/daemon.h"
 #include "identity/identity.h"
 
-extern const Module identity_module, image_module;
+extern const Module identity_module, image_module, compute_module;
 
 static const Config *config;
 
@@ -25,8 +25,11 @@ static int catalog_recover(Ctx *c) {
 
         for (size_t i = 0; daemon_api_services[i] && n < ELEMENTSOF(entries) - 1; i++)
                 if (daemon_api_services[i]->catalog_type)
-                        entries[n++] = (CatalogEntry) { daemon_api_services[i]->catalog_type, daemon_api_services[i]->catalog_name,
-                                                        daemon_api_services[i]->prefix };
+                        entries[n++] = (CatalogEntry) { daemon_api_services[i]->catalog_type,
+                                                        daemon_api_services[i]->catalog_name,
+                                                        daemon_api_services[i]->catalog_path
+                                                                ? daemon_api_services[i]->catalog_path
+                                                                : daemon_api_services[i]->prefix };
         return identity_catalog_ensure(c, entries, base);
 }
 
@@ -39,6 +42,7 @@ static const Module catalog_module = {
 const Module *const daemon_modules[] = {
         &identity_module,
         &image_module,
+        &compute_module,
         &catalog_module,
         NULL,
 };

@@ -79,3 +79,12 @@ void image_upload_abort(Ctx *c, ImageUpload *u);
  * admin.  *ret_image gets the record.
  */
 int image_open_data(Ctx *c, const char *id, int *ret_fd, uint64_t *ret_size, json_t **ret_image);
+
+/*
+ * For other services (compute's image cache): the stored record of image
+ * id (its columns, os_hash_value among them) and the path of its data in
+ * the store, with no visibility check (the caller checked with image_get
+ * when the request came in).  -ENODATA if the image is not active or
+ * deactivated, -ENOENT if there is no such image; no message either way.
+ */
+int image_data_path(Ctx *c, const char *id, char **ret_path, json_t **ret_record);

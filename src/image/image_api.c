@@ -332,7 +332,7 @@ const ApiService image_api_service = {
         .style = API_STYLE_GLANCE,
         .version_path = "/v2",
         .schemas = image_api_schemas,
-        .routes = image_routes,
+        .routes = (const ApiRoute *const[]) { image_routes, NULL },
         .catalog_type = "image",
         .catalog_name = "glance",
 };

@@ -171,6 +171,22 @@ void image_upload_abort(Ctx *c, ImageUpload *u) {
         upload_undo(c, u);
 }
 
+int image_data_path(Ctx *c, const char *id, char **ret_path, json_t **ret_record) {
+        _cleanup_json_ json_t *row = NULL;
+        int r = image_row_load(c, id, &row);
+        if (r < 0)
+                return r;
+        const char *status = jx_string(row, "status");
+        if (!streq(status, "active") && !streq(status, "deactivated"))
+                return -ENODATA;
+        char *path = store_path(id);
+        if (!path)
+                return -ENOENT;
+        *ret_path = path;
+        *ret_record = TAKE_PTR(row);
+        return 0;
+}
+
 int image_open_data(Ctx *c, const char *id, int *ret_fd, uint64_t *ret_size, json_t **ret_image) {
         _cleanup_json_ json_t *row = NULL;
         _cleanup_free_ char *path = NULL;

@@ -3,6 +3,7 @@
 #include "util/fileio.h"
 
 #include <fcntl.h>
+#include <ftw.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 
@@ -32,6 +33,34 @@ int read_file(const char *path, size_t max, char **ret, size_t *ret_len) {
         }
         if (!data)
                 data = xmalloc(1);
+        data[len] = '\0';
+        *ret = TAKE_PTR(data);
+        if (ret_len)
+                *ret_len = len;
+        return 0;
+}
+
+int read_file_tail(const char *path, size_t max, char **ret, size_t *ret_len) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        off_t from = st.st_size > (off_t) max ? st.st_size - (off_t) max : 0;
+        size_t want = (size_t) (st.st_size - from), len = 0;
+        _cleanup_free_ char *data = xmalloc(want + 1);
+        while (len < want) {
+                ssize_t k = pread(fd, data + len, want - len, from + (off_t) len);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                len += (size_t) k;
+        }
         data[len] = '\0';
         *ret = TAKE_PTR(data);
         if (ret_len)
@@ -71,6 +100,16 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
         if (r < 0)
                 unlink(tmp);
         return r;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        return remove(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+int rm_rf(const char *path) {
+        if (access(path, F_OK) < 0 && errno == ENOENT)
+                return 0;
+        return nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS) < 0 ? -errno : 0;
 }
 
 int mkdir_p(const char *path, mode_t mode) {

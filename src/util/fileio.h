@@ -11,10 +11,14 @@
 
 /* Reads at most max bytes; -EFBIG if the file is larger. *ret is NUL-terminated. */
 int read_file(const char *path, size_t max, char **ret, size_t *ret_len);
+/* Reads the last max bytes of path (all of it if it is smaller). *ret is NUL-terminated. */
+int read_file_tail(const char *path, size_t max, char **ret, size_t *ret_len);
 /* Writes all n bytes to fd, retrying short writes and EINTR: 0 or -errno. */
 int write_all(int fd, const void *data, size_t n);
 /* Replaces path with data (mode applies to the new file). */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* rm -rf path, without following symbolic links; 0 if it does not exist. */
+int rm_rf(const char *path);
 /* mkdir -p with the given mode for created directories. */
 int mkdir_p(const char *path, mode_t mode);
 /*

@@ -49,6 +49,13 @@ char *xstrndup(const char *s, size_t n) {
         return p;
 }
 
+char *xmemdup(const void *p, size_t n) {
+        char *d = xmalloc(n + 1);
+        memcpy(d, p, n);
+        d[n] = '\0';
+        return d;
+}
+
 char *xvasprintf(const char *fmt, va_list ap) {
         char *p;
         if (vasprintf(&p, fmt, ap) < 0)

@@ -143,7 +143,9 @@ def free_port():
 
 
 class Cloud:
-    def __init__(self, password="test-admin-pw", extra_config=None):
+    def __init__(self, password="test-admin-pw", extra_config=None, virt="fake"):
+        """virt is the compute driver: "fake" (no guests, the default for API
+        tests) or "libvirt" (real guests; scripts/start-libvirt must have run)."""
         self.state = tempfile.mkdtemp(prefix="gureum-test-")
         self.port = free_port()
         self.password = password
@@ -154,8 +156,9 @@ class Cloud:
         try:
             subprocess.run([GUREUM, "init", "--state-dir", self.state, "--listen", "127.0.0.1:%d" % self.port,
                             "--admin-password", password], check=True, stdout=subprocess.DEVNULL)
-            if extra_config:
-                with open(os.path.join(self.state, "gureum.conf"), "a") as f:
+            with open(os.path.join(self.state, "gureum.conf"), "a") as f:
+                f.write("\n[compute]\nvirt_driver = %s\n" % virt)
+                if extra_config:
                     f.write(extra_config)
             self.start()
         except BaseException:

@@ -12,8 +12,10 @@ import os
 import re
 import socket
 import subprocess
+import time
 
 import pytest
+import requests
 
 from gureum_cloud import GUREUMD
 
@@ -58,6 +60,9 @@ BODIES = {
     ("POST", "/identity/v3/users/{user_id}/password"): {"user": {"original_password": "pw", "password": "pw2"}},
     ("POST", "/image/v2/images/{image_id}/members"): {"member": "gureum-test-member"},
     ("PUT", "/image/v2/images/{image_id}/members/{member_id}"): {"status": "accepted"},
+    # Reads a file named after the id: the sweep makes sure it never leaves the instance directory.
+    ("POST", "/compute/v2.1/servers/{server_id}/action"): {"os-getConsoleOutput": {}},
+    ("PUT", "/compute/v2.1/servers/{server_id}"): {"server": {"name": "x"}},
 }
 HEADERS = {
     ("PATCH", "/image/v2/images/{image_id}"): "application/openstack-images-v2.1-json-patch",
@@ -133,6 +138,18 @@ def victims(cloud):
                            headers={"Content-Type": "application/octet-stream"}).status_code == 204
     ids["tag"] = "t"
     ids["member_id"] = ids["project_id"]
+    r = requests.post(cloud.url + "/compute/v2.1/servers", headers={"X-Auth-Token": admin},
+                      json={"server": {"name": "gureum-test-sweep", "imageRef": ids["image_id"], "flavorRef": "42"}})
+    assert r.status_code == 202, r.text
+    ids["server_id"] = r.json()["server"]["id"]
+    # Built before the sweep's snapshot of the state directory: no files in the making.
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        s = requests.get(cloud.url + "/compute/v2.1/servers/" + ids["server_id"], headers={"X-Auth-Token": admin})
+        if s.json()["server"]["status"] == "ACTIVE":
+            break
+        time.sleep(0.1)
+    assert s.json()["server"]["status"] == "ACTIVE", s.text
     assert cloud.image_api("POST", "/images/%s/members" % ids["image_id"], admin,
                            json={"member": ids["project_id"]}).status_code == 200
     return ids
@@ -187,3 +204,5 @@ def test_every_id_route_refuses_hostile_ids(cloud, canary, victims):
     assert cloud.image_api("GET", "/images/%s/file" % victims["image_id"], admin).content == b"sweep-data"
     members = cloud.image_api("GET", "/images/%s/members" % victims["image_id"], admin).json()["members"]
     assert [m["member_id"] for m in members] == [victims["project_id"]]
+    server = requests.get(cloud.url + "/compute/v2.1/servers/" + victims["server_id"], headers={"X-Auth-Token": admin})
+    assert server.status_code == 200 and server.json()["server"]["name"] == "gureum-test-sweep"

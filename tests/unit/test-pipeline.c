@@ -62,7 +62,7 @@ static const ApiMicroversions nova_versions = { "compute", "X-OpenStack-Nova-API
 
 static const ApiService nova = {
         .name = "fakenova", .prefix = "/nova", .style = API_STYLE_NOVA, .version_path = "/v2",
-        .routes = nova_routes, .schemas = fake_schemas, .microversions = &nova_versions,
+        .routes = (const ApiRoute *const[]) { nova_routes, NULL }, .schemas = fake_schemas, .microversions = &nova_versions,
 };
 
 static const ApiRoute plain_routes[] = {
@@ -72,14 +72,14 @@ static const ApiRoute plain_routes[] = {
 };
 
 static const ApiService keystone = {
-        .name = "fakeks", .prefix = "/ks", .style = API_STYLE_KEYSTONE, .routes = plain_routes,
+        .name = "fakeks", .prefix = "/ks", .style = API_STYLE_KEYSTONE, .routes = (const ApiRoute *const[]) { plain_routes, NULL },
         .schemas = fake_schemas, .media_error = -EINVAL,
 };
 static const ApiService neutron = {
-        .name = "fakeneutron", .prefix = "/neutron", .style = API_STYLE_NEUTRON, .routes = plain_routes,
+        .name = "fakeneutron", .prefix = "/neutron", .style = API_STYLE_NEUTRON, .routes = (const ApiRoute *const[]) { plain_routes, NULL },
 };
 static const ApiService glance = {
-        .name = "fakeglance", .prefix = "/glance", .style = API_STYLE_GLANCE, .routes = plain_routes,
+        .name = "fakeglance", .prefix = "/glance", .style = API_STYLE_GLANCE, .routes = (const ApiRoute *const[]) { plain_routes, NULL },
         .schemas = fake_schemas,
 };
 
