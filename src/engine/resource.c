@@ -186,6 +186,17 @@ int res_query_filter(Ctx *c, const ResDef *d, ResQuery *q, const char *name, con
                 v = json_true();
         if (!v)
                 return ctx_error(c, -EINVAL, d->kind, "Invalid value '%s' for filter '%s'.", value, name);
+        json_t *had = json_object_get(q->filters, name);
+        if (had && q->repeat_is_any) {
+                /* Neutron's ?id=a&id=b: any of the values. */
+                if (!json_is_array(had)) {
+                        json_t *list = json_pack("[O]", had);
+                        json_object_set_new(q->filters, name, list);
+                        had = list;
+                }
+                json_array_append_new(had, v);
+                return 0;
+        }
         json_object_set_new(q->filters, name, v);
         return 0;
 }
@@ -230,6 +241,17 @@ int res_query_sort(Ctx *c, const ResDef *d, ResQuery *q, char *const *keys, char
 }
 
 /* Appends " AND column = ?" for each filter, binding values from filters (which must outlive args). */
+static void add_arg(DbArgs *args, const json_t *v) {
+        if (json_is_boolean(v))
+                db_args_bool(args, json_is_true(v));
+        else if (json_is_integer(v))
+                db_args_int(args, json_integer_value(v));
+        else if (json_is_real(v))
+                db_args_add(args, (DbArg) { .type = 'r', .real = json_real_value(v) });
+        else
+                db_args_str(args, json_string_value(v));
+}
+
 static void add_filters(const ResDef *d, const json_t *filters, Buf *where, DbArgs *args) {
         const char *key;
         json_t *v;
@@ -240,15 +262,19 @@ static void add_filters(const ResDef *d, const json_t *filters, Buf *where, DbAr
                         buf_printf(where, " AND %s IS NULL", col);
                         continue;
                 }
-                buf_printf(where, " AND %s = ?", col);
-                if (json_is_boolean(v))
-                        db_args_bool(args, json_is_true(v));
-                else if (json_is_integer(v))
-                        db_args_int(args, json_integer_value(v));
-                else if (json_is_real(v))
-                        db_args_add(args, (DbArg) { .type = 'r', .real = json_real_value(v) });
-                else
-                        db_args_str(args, json_string_value(v));
+                if (!json_is_array(v)) {
+                        buf_printf(where, " AND %s = ?", col);
+                        add_arg(args, v);
+                        continue;
+                }
+                size_t i;
+                json_t *one;
+                buf_printf(where, " AND %s IN (", col);
+                json_array_foreach(v, i, one) {
+                        buf_puts(where, i ? ", ?" : "?");
+                        add_arg(args, one);
+                }
+                buf_puts(where, ")");
         }
 }
 
@@ -473,11 +499,8 @@ static char *new_id(const ResDef *d) {
         return d->id_kind == RES_ID_UUID ? uuid_dashed_new() : uuid_hex_new();
 }
 
-int res_create(Ctx *c, const ResDef *d, const json_t *in, json_t **ret) {
-        _cleanup_json_ json_t *obj = in ? json_deep_copy(in) : json_object();
-        Change ch = { .d = d, .obj = obj };
-        int r;
-
+/* Gives obj its id (d->id_kind, or the client's) and runs precompute: what comes before the transaction. */
+static int create_begin(Ctx *c, const ResDef *d, json_t *obj) {
         if (d->client_id && jx_string(obj, "id")) {
                 if (!client_id_is_safe(jx_string(obj, "id")))
                         return ctx_error(c, -EINVAL, d->kind,
@@ -487,7 +510,13 @@ int res_create(Ctx *c, const ResDef *d, const json_t *in, json_t **ret) {
                 _cleanup_free_ char *id = new_id(d);
                 json_object_set_new(obj, "id", json_string(id));
         }
-        r = d->precompute ? d->precompute(c, obj) : 0;
+        return d->precompute ? d->precompute(c, obj) : 0;
+}
+
+int res_create(Ctx *c, const ResDef *d, const json_t *in, json_t **ret) {
+        _cleanup_json_ json_t *obj = in ? json_deep_copy(in) : json_object();
+        Change ch = { .d = d, .obj = obj };
+        int r = create_begin(c, d, obj);
         if (r < 0)
                 return r;
         r = res_transaction(c, "storing a record", create_locked, &ch);
@@ -496,6 +525,50 @@ int res_create(Ctx *c, const ResDef *d, const json_t *in, json_t **ret) {
         if (r < 0)
                 return r;
         return ret ? res_get(c, d, jx_string(obj, "id"), ret) : 0;
+}
+
+typedef struct Bulk {
+        const ResDef *d;
+        json_t *objs;
+} Bulk;
+
+static int create_many_locked(Ctx *c, void *userdata) {
+        Bulk *b = userdata;
+        size_t i;
+        json_t *obj;
+        json_array_foreach(b->objs, i, obj) {
+                Change ch = { .d = b->d, .obj = obj };
+                int r = create_locked(c, &ch);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int res_create_many(Ctx *c, const ResDef *d, const json_t *in, json_t **ret) {
+        _cleanup_json_ json_t *objs = json_deep_copy(in), *out = json_array();
+        Bulk b = { d, objs };
+        size_t i;
+        json_t *obj;
+        int r = 0;
+
+        json_array_foreach(objs, i, obj)
+                if ((r = create_begin(c, d, obj)) < 0)
+                        return r;
+        r = res_transaction(c, "storing records", create_many_locked, &b);
+        if (r >= 0 && d->changed)
+                d->changed();
+        if (r < 0)
+                return r;
+        json_array_foreach(objs, i, obj) {
+                json_t *rec = NULL;
+                r = res_get(c, d, jx_string(obj, "id"), &rec);
+                if (r < 0)
+                        return r;
+                json_array_append_new(out, rec);
+        }
+        *ret = TAKE_PTR(out);
+        return 0;
 }
 
 static int update_locked(Ctx *c, void *userdata) {

@@ -116,6 +116,7 @@ typedef struct ResQuery {
         char *order_by;          /* a validated ORDER BY clause, or NULL for d->order_by */
         char *marker;            /* the id after which the page starts, or NULL */
         int64_t limit;           /* rows in the page; 0: all */
+        bool repeat_is_any;      /* a filter given twice matches either value (Neutron); else the last wins */
 } ResQuery;
 
 void res_query_init(ResQuery *q);
@@ -164,6 +165,8 @@ int res_patch(Ctx *c, const ResDef *d, const char *id, const json_t *patch);
  */
 int res_create(Ctx *c, const ResDef *d, const json_t *obj, json_t **ret);
 int res_update(Ctx *c, const ResDef *d, const char *id, const json_t *patch, json_t **ret);
+/* Creates every object of the array objs in one transaction (Neutron's bulk create); *ret the records, in order. */
+int res_create_many(Ctx *c, const ResDef *d, const json_t *objs, json_t **ret);
 int res_delete(Ctx *c, const ResDef *d, const char *id);
 
 /*

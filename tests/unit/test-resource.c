@@ -237,12 +237,52 @@ static void test_update_delete(void **state) {
         ctx_done(&c);
 }
 
+static void test_bulk_and_any_of(void **state) {
+        Ctx c;
+        ResQuery q;
+        json_t *rows = NULL;
+        ctx_init(&c, db);
+        /* All or nothing: the third refuses, so neither of the first two is kept. */
+        _cleanup_json_ json_t *bad = json_pack("[{s:s}, {s:s}, {s:s}]", "name", "b1", "name", "b2", "name", "forbidden");
+        assert_int_equal(res_create_many(&c, &res_widget, bad, &rows), -EINVAL);
+        ctx_clear_error(&c);
+        assert_int_equal(audit_rows(), 0);
+        _cleanup_json_ json_t *good = json_pack("[{s:s, s:i}, {s:s, s:i}, {s:s, s:i}]", "name", "b1", "size", 1,
+                                                "name", "b2", "size", 2, "name", "b3", "size", 3);
+        assert_int_equal(res_create_many(&c, &res_widget, good, &rows), 0);
+        assert_int_equal(json_array_size(rows), 3);
+        assert_string_equal(jx_string(json_array_get(rows, 2), "name"), "b3");
+        assert_true(uuid_is_dashed(jx_string(json_array_get(rows, 0), "id")));
+        assert_int_equal(changes, 1);
+        json_decref(rows);
+
+        /* A repeated filter: any of its values with repeat_is_any, the last one otherwise. */
+        res_query_init(&q);
+        q.repeat_is_any = true;
+        assert_int_equal(res_query_filter(&c, &res_widget, &q, "size", "1", true), 0);
+        assert_int_equal(res_query_filter(&c, &res_widget, &q, "size", "3", true), 0);
+        assert_int_equal(res_list(&c, &res_widget, &q, &rows, NULL), 0);
+        assert_int_equal(json_array_size(rows), 2);
+        json_decref(rows);
+        res_query_done(&q);
+        res_query_init(&q);
+        assert_int_equal(res_query_filter(&c, &res_widget, &q, "size", "1", true), 0);
+        assert_int_equal(res_query_filter(&c, &res_widget, &q, "size", "3", true), 0);
+        assert_int_equal(res_list(&c, &res_widget, &q, &rows, NULL), 0);
+        assert_int_equal(json_array_size(rows), 1);
+        assert_string_equal(jx_string(json_array_get(rows, 0), "name"), "b3");
+        json_decref(rows);
+        res_query_done(&q);
+        ctx_done(&c);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_create_get_types, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_every_filter_applies, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sort_and_paging, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_update_delete, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_bulk_and_any_of, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
