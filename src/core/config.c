@@ -134,6 +134,42 @@ static const ConfigKey keys[] = {
             "Server groups a project may have."),
         KEY("compute", "quota_server_group_members", CONFIG_INT, compute_quota_server_group_members, "10", -1,
             INT64_MAX, "Servers one server group may hold."),
+        KEY("network", "dataplane", CONFIG_STRING, network_dataplane, "linux", 0, 0,
+            "What carries tenant traffic: linux (bridges, VXLAN, namespaces, dnsmasq, nftables) or fake (records\n"
+            "only, for tests of the API)."),
+        KEY("network", "name_prefix", CONFIG_STRING, network_name_prefix, "gr-", 0, 0,
+            "The prefix (at most 5 characters) of every bridge, namespace, tap device and nftables table gureum\n"
+            "makes; whatever carries it and is not wanted any more is removed."),
+        KEY("network", "bridge_mappings", CONFIG_STRING, network_bridge_mappings, "", 0, 0,
+            "Provider networks: physical network names and the bridges holding their uplinks, as\n"
+            "\"public:br-ex,lan:br-lan\".  An external network is a flat or VLAN network on one of them."),
+        KEY("network", "vni_min", CONFIG_INT, network_vni_min, "1", 1, 16777215,
+            "The VXLAN network identifiers tenant networks get, from vni_min to vni_max."),
+        KEY("network", "vni_max", CONFIG_INT, network_vni_max, "65535", 1, 16777215, "The last VXLAN network identifier."),
+        KEY("network", "physnet_mtu", CONFIG_INT, network_physnet_mtu, "1500", 68, 65535,
+            "The MTU of the physical network; VXLAN networks get 50 bytes less."),
+        KEY("network", "dns_domain", CONFIG_STRING, network_dns_domain, "openstacklocal", 0, 0,
+            "The DNS domain dnsmasq gives ports' names in."),
+        KEY("network", "base_mac", CONFIG_STRING, network_base_mac, "fa:16:3e:00:00:00", 0, 0,
+            "Ports' MAC addresses start with this one's first three bytes."),
+        KEY("network", "max_fixed_ips_per_port", CONFIG_INT, network_max_fixed_ips, "5", 1, 1000,
+            "Fixed IPs one port may have."),
+        KEY("network", "max_allowed_address_pair", CONFIG_INT, network_max_address_pairs, "10", 0, 1000,
+            "Allowed address pairs one port may have."),
+        KEY("network", "max_dns_nameservers", CONFIG_INT, network_max_dns_nameservers, "5", 0, 100, "DNS servers one subnet may list."),
+        KEY("network", "max_subnet_host_routes", CONFIG_INT, network_max_host_routes, "20", 0, 1000, "Host routes one subnet may have."),
+        KEY("network", "quota_network", CONFIG_INT, network_quota_network, "100", -1, INT64_MAX,
+            "Default quotas of a project (-1: unlimited); admins change them per project with the quotas API.\n"
+            "Networks a project may have."),
+        KEY("network", "quota_subnet", CONFIG_INT, network_quota_subnet, "100", -1, INT64_MAX, "Subnets a project may have."),
+        KEY("network", "quota_subnetpool", CONFIG_INT, network_quota_subnetpool, "-1", -1, INT64_MAX, "Subnet pools a project may have."),
+        KEY("network", "quota_port", CONFIG_INT, network_quota_port, "500", -1, INT64_MAX, "Ports a project may have."),
+        KEY("network", "quota_router", CONFIG_INT, network_quota_router, "10", -1, INT64_MAX, "Routers a project may have."),
+        KEY("network", "quota_floatingip", CONFIG_INT, network_quota_floatingip, "50", -1, INT64_MAX, "Floating IPs a project may have."),
+        KEY("network", "quota_security_group", CONFIG_INT, network_quota_security_group, "10", -1, INT64_MAX,
+            "Security groups a project may have."),
+        KEY("network", "quota_security_group_rule", CONFIG_INT, network_quota_security_group_rule, "100", -1,
+            INT64_MAX, "Security group rules a project may have."),
 };
 
 static void *field_ptr(Config *cfg, const ConfigKey *k) {

@@ -56,6 +56,19 @@ typedef struct Config {
         int64_t compute_max_per_request;
         int64_t compute_quota_instances, compute_quota_cores, compute_quota_ram, compute_quota_metadata_items,
                 compute_quota_key_pairs, compute_quota_server_groups, compute_quota_server_group_members;
+        /* [network] */
+        char *network_dataplane;         /* linux, fake */
+        char *network_name_prefix;       /* of every bridge, namespace, tap and nftables table */
+        char *network_bridge_mappings;   /* "physnet:bridge,..." */
+        int64_t network_vni_min, network_vni_max;
+        int64_t network_physnet_mtu;
+        char *network_dns_domain;
+        char *network_base_mac;
+        int64_t network_max_fixed_ips, network_max_address_pairs, network_max_dns_nameservers,
+                network_max_host_routes;
+        int64_t network_quota_network, network_quota_subnet, network_quota_subnetpool, network_quota_port,
+                network_quota_router, network_quota_floatingip, network_quota_security_group,
+                network_quota_security_group_rule;
 } Config;
 
 /* Fills cfg with the defaults.  cfg owns its strings; config_done frees them. */

@@ -41,6 +41,14 @@ typedef enum ResourceKind {
         RES_QUOTA,
         RES_HOST,
         RES_INSTANCE_ACTION,
+        RES_NETWORK,
+        RES_SUBNET,
+        RES_SUBNETPOOL,
+        RES_PORT,
+        RES_ROUTER,
+        RES_FLOATINGIP,
+        RES_SECURITY_GROUP,
+        RES_SECURITY_GROUP_RULE,
         _RES_MAX,
 } ResourceKind;
 

@@ -8,7 +8,7 @@
 #include "daemon/daemon.h"
 #include "identity/identity.h"
 
-extern const Module identity_module, image_module, compute_module;
+extern const Module identity_module, image_module, network_module, compute_module;
 
 static const Config *config;
 
@@ -42,6 +42,7 @@ static const Module catalog_module = {
 const Module *const daemon_modules[] = {
         &identity_module,
         &image_module,
+        &network_module,
         &compute_module,
         &catalog_module,
         NULL,

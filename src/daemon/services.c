@@ -10,11 +10,13 @@
 extern const ApiService identity_api_service;
 extern const ApiService image_api_service;
 extern const ApiService compute_api_service;
+extern const ApiService network_api_service;
 
 const ApiService *const daemon_api_services[] = {
         &identity_api_service,
         &image_api_service,
         &compute_api_service,
+        &network_api_service,
         NULL,
 };
 

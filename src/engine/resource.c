@@ -73,6 +73,10 @@ static int error_from_template(Ctx *c, int code, const ResDef *d, const char *tm
         return ctx_error(c, code, d->kind, "%.*s%s%s", (int) (hole - t), t, arg, hole + 2);
 }
 
+int res_not_found(Ctx *c, const ResDef *d, const char *id) {
+        return error_from_template(c, -ENOENT, d, d->not_found, "Could not find %s.", id);
+}
+
 int res_db_error(Ctx *c, int r, ResourceKind kind, const char *what) {
         if (c->error)
                 return r;
@@ -134,9 +138,7 @@ int res_lookup(Ctx *c, const ResDef *d, const char *id, json_t **ret) {
 
 int res_get(Ctx *c, const ResDef *d, const char *id, json_t **ret) {
         int r = res_lookup(c, d, id, ret);
-        if (r == -ENOENT)
-                return error_from_template(c, r, d, d->not_found, "Could not find %s.", id);
-        return r;
+        return r == -ENOENT ? res_not_found(c, d, id) : r;
 }
 
 void res_query_init(ResQuery *q) {
@@ -480,7 +482,9 @@ typedef struct Change {
 static int create_locked(Ctx *c, void *userdata) {
         Change *ch = userdata;
         int r = ch->d->prepare ? ch->d->prepare(c, ch->obj, NULL) : 0;
-        return r < 0 ? r : res_insert(c, ch->d, ch->obj);
+        if (r >= 0)
+                r = res_insert(c, ch->d, ch->obj);
+        return r >= 0 && ch->d->after ? ch->d->after(c, ch->obj, NULL) : r;
 }
 
 /*
@@ -588,7 +592,13 @@ static int update_locked(Ctx *c, void *userdata) {
                                          d->singular);
         }
         r = d->prepare ? d->prepare(c, ch->obj, ch->old) : 0;
-        return r < 0 ? r : res_patch(c, d, ch->id, ch->obj);
+        if (r >= 0)
+                r = res_patch(c, d, ch->id, ch->obj);
+        if (r >= 0 && d->after) {
+                json_object_set_new(ch->obj, "id", json_string(ch->id));
+                r = d->after(c, ch->obj, ch->old);
+        }
+        return r;
 }
 
 int res_update(Ctx *c, const ResDef *d, const char *id, const json_t *patch, json_t **ret) {

@@ -79,6 +79,8 @@ struct ResDef {
         int (*precompute)(Ctx *c, json_t *obj);
         /* Fills defaults, checks references, may edit obj; in the transaction.  old is NULL on create. */
         int (*prepare)(Ctx *c, json_t *obj, const json_t *old);
+        /* Work that needs the row written (rows referring to it); in the same transaction.  old is NULL on create. */
+        int (*after)(Ctx *c, const json_t *obj, const json_t *old);
         /* Refuses or cascades a delete; runs inside the delete's transaction. */
         int (*before_delete)(Ctx *c, const json_t *old);
         /* Adds computed fields to a rendered object (the API half calls it). */
@@ -103,6 +105,8 @@ json_t *res_row(const ResDef *d, DbStmt *s);
 
 /* The record of id; -ENOENT without a message if there is none. */
 int res_lookup(Ctx *c, const ResDef *d, const char *id, json_t **ret);
+/* Records d->not_found for id (a record the caller may not see is not found either); returns -ENOENT. */
+int res_not_found(Ctx *c, const ResDef *d, const char *id);
 /* Like res_lookup, but -ENOENT records d->not_found. */
 int res_get(Ctx *c, const ResDef *d, const char *id, json_t **ret);
 /* The first record matching where ("name = ? AND domain_id = ?") with args; -ENOENT without a message. */

@@ -143,9 +143,10 @@ def free_port():
 
 
 class Cloud:
-    def __init__(self, password="test-admin-pw", extra_config=None, virt="fake"):
+    def __init__(self, password="test-admin-pw", extra_config=None, virt="fake", dataplane="fake"):
         """virt is the compute driver: "fake" (no guests, the default for API
-        tests) or "libvirt" (real guests; scripts/start-libvirt must have run)."""
+        tests) or "libvirt" (real guests; scripts/start-libvirt must have run).
+        dataplane is the network's: "fake" (records only) or "linux"."""
         self.state = tempfile.mkdtemp(prefix="gureum-test-")
         self.port = free_port()
         self.password = password
@@ -158,6 +159,7 @@ class Cloud:
                             "--admin-password", password], check=True, stdout=subprocess.DEVNULL)
             with open(os.path.join(self.state, "gureum.conf"), "a") as f:
                 f.write("\n[compute]\nvirt_driver = %s\n" % virt)
+                f.write("\n[network]\ndataplane = %s\nbridge_mappings = public:gt-ext\n" % dataplane)
                 if extra_config:
                     f.write(extra_config)
             self.start()

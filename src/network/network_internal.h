@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Shared by the networking service's files: its resources (declared once
+ * as ResDefs, engine/resource.h), who may see and change them, the
+ * standard attributes every Neutron resource has, IPAM, quotas, and the
+ * configuration read at setup.  Records are json_t objects with the
+ * columns' types; API names with colons ("router:external") are the
+ * fields' names, their columns plain ones.
+ */
+#pragma once
+
+#include "engine/resource.h"
+#include "network/network.h"
+#include "util/inet.h"
+
+#include <inttypes.h>
+
+extern const ResDef res_network, res_subnet, res_subnetpool, res_port, res_router, res_floatingip,
+        res_security_group, res_security_group_rule;
+
+/* Device owners Neutron gives the ports it makes itself. */
+#define OWNER_DHCP "network:dhcp"
+#define OWNER_ROUTER_INTERFACE "network:router_interface"
+#define OWNER_ROUTER_GATEWAY "network:router_gateway"
+#define OWNER_FLOATINGIP "network:floatingip"
+
+/* A physical network of [network] bridge_mappings. */
+typedef struct Physnet {
+        char *name;              /* "public" */
+        char *bridge;            /* "br-ex" */
+} Physnet;
+
+/* What setup read from the config; read-only afterwards. */
+typedef struct Networking {
+        const Config *cfg;       /* borrowed from the daemon */
+        Physnet *physnets;
+        size_t n_physnets;
+        uint8_t base_mac[6];
+} Networking;
+
+extern Networking networking;
+
+/* Parses [network] (bridge mappings, base MAC); -EINVAL with a message on stderr. */
+int network_config_load(const Config *cfg);
+void network_config_done(void);
+const Physnet *network_physnet(const char *name);
+
+/* ---- who may see what (network_access.c) ---- */
+
+/*
+ * Whether the caller may read rec of d: admins everything; others their
+ * project's, and shared or external networks with their subnets.
+ */
+bool network_can_read(Ctx *c, const ResDef *d, const json_t *rec);
+/*
+ * Adds to where (and args) the condition that limits a list of d to what
+ * the caller may read, so paging counts only visible rows.
+ */
+void network_visible_sql(Ctx *c, const ResDef *d, Buf *where, DbArgs *args);
+/*
+ * The record id of d if the caller may see it (404 with d's message
+ * otherwise, as Neutron hides what is not yours), and, with write, may
+ * change it (403: a shared network is visible, not yours).
+ */
+int network_get_for(Ctx *c, const ResDef *d, const char *id, bool write, json_t **ret);
+/*
+ * Fills obj's project_id from the caller (also from a tenant_id given
+ * instead); a non-admin naming another project is refused (403).
+ */
+int network_owner_prepare(Ctx *c, const ResDef *d, json_t *obj);
+/* A 403 for an attribute only admins may set ("shared", "provider:network_type"). */
+int network_admin_only(Ctx *c, const ResDef *d, const json_t *obj, bool create, const char *const *fields);
+
+/* ---- standard attributes (network_attrs.c) ---- */
+
+/* For every prepare: revision_number 0 on create, old + 1 on update. */
+void network_revision_bump(json_t *obj, const json_t *old);
+/* Adds tenant_id, tags (network_tags) and revision_number to a rendered object. */
+void network_decorate_standard(Ctx *c, json_t *obj);
+/* Deletes the tags of a resource being deleted; in the caller's transaction. */
+int network_tags_delete(Ctx *c, const char *resource_id);
+
+/* ---- quotas (network_quota.c) ---- */
+
+/* The limit of resource ("network", "port", ...) for project_id; -1 unlimited. */
+int network_quota_limit(Ctx *c, const char *project_id, const char *resource, int64_t *ret);
+/* -EDQUOT with Neutron's message if project_id has count more of resource than it may; in the transaction. */
+int network_quota_check(Ctx *c, const char *project_id, const char *resource, int64_t more);
+
+/* ---- IPAM (network_ipam.c) ---- */
+
+/* A subnet's parsed form, for address work. */
+typedef struct SubnetInfo {
+        char id[64];
+        InetPrefix cidr;
+        bool has_gateway;
+        InetAddr gateway;
+        size_t n_pools;
+        struct {
+                InetAddr start, end;
+        } pools[64];
+} SubnetInfo;
+
+/* Parses a subnet record (its cidr, gateway and allocation pools). */
+int network_subnet_info(Ctx *c, const json_t *subnet, SubnetInfo *ret);
+/*
+ * Gives port_id an address on subnet: want if given (it must be inside the
+ * subnet, not the gateway nor a reserved address, and free: 409
+ * IpAddressInUse), else the first free one of the pools (409
+ * IpAddressGenerationFailure when they are exhausted).  Writes the
+ * port_ips row in the caller's transaction, where the primary key makes
+ * two concurrent claims of one address impossible.
+ */
+int network_ip_allocate(Ctx *c, const json_t *subnet, const char *port_id, const char *network_id,
+                        const char *want, int seq, char ret[static INET_ADDR_MAX]);
+/* Releases every address of port_id (or only those on subnet_id when not NULL). */
+int network_ips_release(Ctx *c, const char *port_id, const char *subnet_id);
+/* A new MAC address with the base MAC's first three bytes, not in use on network_id. */
+int network_mac_generate(Ctx *c, const char *network_id, char ret[static MAC_TEXT_MAX]);
+
+/* ---- ports (network_port.c) ---- */
+
+/*
+ * Creates a port from obj (the API's attributes) inside the caller's
+ * transaction, as the API's create does: for the service's own ports
+ * (DHCP, router interfaces and gateways, floating IPs) and compute's.
+ */
+int network_port_create_locked(Ctx *c, json_t *obj, json_t **ret);
+/* Deletes a port and its addresses inside the caller's transaction. */
+int network_port_delete_locked(Ctx *c, const char *port_id);
+/*
+ * Makes the network's DHCP port match its subnets: one address on each
+ * subnet with DHCP enabled (but deleting_subnet_id, may be NULL), no port
+ * when there is none.  In the caller's transaction.
+ */
+int network_dhcp_sync(Ctx *c, const char *network_id, const char *deleting_subnet_id);
+/* The project's "default" security group, made with Neutron's default rules on first use. */
+int network_default_security_group(Ctx *c, const char *project_id, char **ret_id);
+
+/* ---- the data plane (network_dataplane.c) ---- */
+
+/* Tells the data plane that the desired state changed: it converges soon after. */
+void network_dataplane_poke(void);
+/* How many pokes there were: the reconciler applies again when this moved. */
+unsigned network_dataplane_pokes(void);
