@@ -437,7 +437,7 @@ const ResDef res_port = {
 
 int network_dhcp_sync(Ctx *c, const char *network_id, const char *deleting_subnet_id) {
         _cleanup_stmt_ DbStmt *s = NULL;
-        _cleanup_json_ json_t *want = json_array(), *port = NULL;
+        _cleanup_json_ json_t *want = json_array();
         _cleanup_free_ char *port_id = NULL;
         int r;
 
