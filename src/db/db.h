@@ -46,6 +46,12 @@ void db_rollback(Db *db);
  * it was doing).
  */
 int db_transaction(Ctx *c, int (*fn)(Ctx *c, void *userdata), void *userdata);
+/*
+ * Runs fn(c, userdata) on one consistent snapshot of the database without
+ * taking the write lock (a deferred transaction under WAL): for readers of
+ * many tables that must not see half of a change.  fn must not write.
+ */
+int db_read_snapshot(Ctx *c, int (*fn)(Ctx *c, void *userdata), void *userdata);
 
 /* Runs SQL without parameters (may hold several statements: migrations). */
 int db_exec_script(Db *db, const char *sql);

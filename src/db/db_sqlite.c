@@ -200,6 +200,21 @@ int db_transaction(Ctx *c, int (*fn)(Ctx *c, void *userdata), void *userdata) {
         return db_commit(c->db);
 }
 
+int db_read_snapshot(Ctx *c, int (*fn)(Ctx *c, void *userdata), void *userdata) {
+        Db *db = c->db;
+        /* Inside a write transaction the snapshot is that transaction's. */
+        if (db->tx_depth > 0)
+                return fn(c, userdata);
+        int r = exec_simple(db, "BEGIN DEFERRED");
+        if (r < 0)
+                return r;
+        db->tx_depth = 1;
+        r = fn(c, userdata);
+        db->tx_depth = 0;
+        int end = exec_simple(db, r < 0 ? "ROLLBACK" : "COMMIT");
+        return r < 0 ? r : end;
+}
+
 int db_exec_script(Db *db, const char *sql) {
         return exec_simple(db, sql);
 }
