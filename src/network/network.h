@@ -9,3 +9,51 @@
 #include "core/config.h"
 #include "core/ctx.h"
 #include "util/jx.h"
+
+/* ---- a server's NICs, for compute (network_nics.c) ---- */
+
+/* One entry of Nova's "networks" of a server create. */
+typedef struct NetworkNicRequest {
+        const char *network_id;  /* "uuid" */
+        const char *port_id;     /* "port": a port the user made */
+        const char *fixed_ip;    /* an address on network_id */
+        const char *tag;         /* device tag, for the metadata */
+} NetworkNicRequest;
+
+/* What a create that lists no NIC gets. */
+typedef enum NetworkNicDefault {
+        NETWORK_NICS_LISTED,     /* the requests, nothing else */
+        NETWORK_NICS_DEFAULT,    /* no "networks" (before 2.37): the one network available, or no NIC */
+        NETWORK_NICS_AUTO,       /* "auto": the project's network, made with a router if it has none */
+        NETWORK_NICS_NONE,       /* "none" */
+} NetworkNicDefault;
+
+/*
+ * Checks a server create's NICs before anything is made, with Nova's
+ * errors: 400 for a network or port that does not exist for the project
+ * or an address that is not on its network, 409 for a port in use or
+ * more than one network to choose from.
+ */
+int network_nics_check(Ctx *c, const char *project_id, NetworkNicDefault how, const NetworkNicRequest *reqs,
+                       size_t n);
+/*
+ * Makes (from a network) or takes (a port) the NICs of server_id in the
+ * caller's transaction, named hostname in DNS.  *ret is the list of
+ * {"port_id", "preserve"}: preserve is true for a port the user made,
+ * which deleting the server leaves behind, unbound.
+ */
+int network_nics_allocate(Ctx *c, const char *project_id, const char *server_id, const char *hostname,
+                          NetworkNicDefault how, const NetworkNicRequest *reqs, size_t n, json_t **ret);
+/* Binds the server's ports to host (the data plane of that host wires them). */
+int network_nics_bind(Ctx *c, const char *server_id, const char *host);
+/* Deletes the ports made for server_id and unbinds those listed in preserve (a JSON list of ids). */
+int network_nics_release(Ctx *c, const char *server_id, const json_t *preserve);
+/*
+ * The NICs of the ports port_ids (a JSON list, in the guest's order), for
+ * the guest's definition, its addresses and its network_data.json:
+ * [{"port_id", "network_id", "network_name", "mac_address", "mtu",
+ * "fixed_ips": [{"ip_address", "version", "cidr", "gateway_ip",
+ * "dns_nameservers", "host_routes"}], "floating_ips": [addresses]}].
+ * A port deleted meanwhile is left out.
+ */
+int network_nics_describe(Ctx *c, const json_t *port_ids, json_t **ret);

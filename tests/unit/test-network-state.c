@@ -5,7 +5,8 @@
  * (segments, subnets, the DHCP port with its addresses), a VM port bound
  * to the host with its default group's rules (remote group resolved to
  * the members' addresses), a port bound elsewhere left out, and a router
- * with a leg, a gateway and a floating IP.
+ * with a leg, a gateway and a floating IP; and a server's NICs as compute
+ * asks for them (Nova's choice of network, ports made and taken, release).
  */
 #include "test-helpers.h"
 
@@ -146,9 +147,78 @@ static void test_state(void **state) {
         ctx_done(&c);
 }
 
+static void test_nics(void **state) {
+        Ctx c;
+        json_t *nics = NULL, *described = NULL;
+        admin(&c);
+        c.auth.is_admin = false;
+
+        /* No network: a server gets no NIC, "auto" cannot make one without a router to go through. */
+        assert_int_equal(network_nics_check(&c, "p1", NETWORK_NICS_DEFAULT, NULL, 0), 0);
+        assert_int_equal(network_nics_allocate(&c, "p1", "srv-1", "vm1", NETWORK_NICS_DEFAULT, NULL, 0, &nics), 0);
+        assert_int_equal(json_array_size(nics), 0);
+        json_decref(nics);
+
+        _cleanup_json_ json_t *net = create(&c, &res_network, json_pack("{s:s}", "name", "n1"));
+        const char *net_id = jx_string(net, "id");
+        NetworkNicRequest want = { .network_id = net_id };
+        /* A network without a subnet cannot take a server (Nova's 400). */
+        assert_int_equal(network_nics_check(&c, "p1", NETWORK_NICS_LISTED, &want, 1), -EINVAL);
+        ctx_clear_error(&c);
+        _cleanup_json_ json_t *sub = create(&c, &res_subnet,
+                                            json_pack("{s:s, s:i, s:s}", "network_id", net_id, "ip_version", 4, "cidr",
+                                                      "10.1.0.0/24"));
+        _cleanup_json_ json_t *mine = create(&c, &res_port, json_pack("{s:s, s:s}", "network_id", net_id, "name", "mine"));
+        NetworkNicRequest two[] = { { .network_id = net_id, .fixed_ip = "10.1.0.50" },
+                                    { .port_id = jx_string(mine, "id") } };
+        assert_int_equal(network_nics_check(&c, "p1", NETWORK_NICS_LISTED, two, 2), 0);
+        assert_int_equal(db_begin(db), 0);
+        assert_int_equal(network_nics_allocate(&c, "p1", "srv-2", "vm2", NETWORK_NICS_LISTED, two, 2, &nics), 0);
+        assert_int_equal(network_nics_bind(&c, "srv-2", "host-a"), 0);
+        assert_int_equal(db_commit(db), 0);
+        assert_int_equal(json_array_size(nics), 2);
+        assert_false(json_is_true(json_object_get(json_array_get(nics, 0), "preserve")));
+        assert_true(json_is_true(json_object_get(json_array_get(nics, 1), "preserve")));
+        /* The user's port is in use now. */
+        assert_int_equal(network_nics_check(&c, "p1", NETWORK_NICS_LISTED, &two[1], 1), -EBUSY);
+        ctx_clear_error(&c);
+
+        _cleanup_json_ json_t *ids = json_array();
+        size_t i;
+        json_t *v;
+        json_array_foreach(nics, i, v)
+                json_array_append(ids, json_object_get(v, "port_id"));
+        assert_int_equal(network_nics_describe(&c, ids, &described), 0);
+        assert_int_equal(json_array_size(described), 2);
+        json_t *first = json_array_get(described, 0);
+        assert_string_equal(jx_string(first, "network_name"), "n1");
+        assert_string_equal(jx_string(json_array_get(json_object_get(first, "fixed_ips"), 0), "ip_address"), "10.1.0.50");
+        assert_string_equal(jx_string(json_array_get(json_object_get(first, "fixed_ips"), 0), "gateway_ip"), "10.1.0.1");
+        json_decref(described);
+
+        /* A second network makes the default ambiguous (409). */
+        _cleanup_json_ json_t *net2 = create(&c, &res_network, json_pack("{s:s}", "name", "n2"));
+        assert_int_equal(network_nics_check(&c, "p1", NETWORK_NICS_DEFAULT, NULL, 0), -EBUSY);
+        ctx_clear_error(&c);
+
+        /* Deleting the server: the port made for it goes, the user's stays, unbound. */
+        _cleanup_json_ json_t *keep = json_pack("[s]", jx_string(mine, "id")), *after = NULL, *gone = NULL;
+        assert_int_equal(db_begin(db), 0);
+        assert_int_equal(network_nics_release(&c, "srv-2", keep), 0);
+        assert_int_equal(db_commit(db), 0);
+        assert_int_equal(res_get(&c, &res_port, jx_string(mine, "id"), &after), 0);
+        assert_string_equal(jx_string(after, "device_id"), "");
+        assert_int_equal(res_lookup(&c, &res_port, jx_string(json_array_get(nics, 0), "port_id"), &gone), -ENOENT);
+        json_decref(nics);
+        (void) net2;
+        (void) sub;
+        ctx_done(&c);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_state, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_nics, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
