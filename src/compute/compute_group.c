@@ -128,16 +128,15 @@ int compute_group_delete(Ctx *c, const char *id) {
 }
 
 int compute_group_members_quota(Ctx *c, const char *group_id, int64_t count) {
-        _cleanup_json_ json_t *g = NULL;
         int64_t limit = -1, used = 0;
-        int r = res_lookup(c, &res_server_group, group_id, &g);
-        if (r == -ENOENT)
-                return 0; /* the scheduler says the group is gone */
-        if (r >= 0)
-                r = compute_quota_limit(c, jx_string(g, "project_id"), "server_group_members", &limit);
+        /* Nova counts per group and user: the caller's live servers in the group, under its project's limit. */
+        int r = compute_quota_limit(c, c->auth.project_id ? c->auth.project_id : "", "server_group_members", &limit);
         if (r < 0 || limit < 0)
                 return r;
-        r = db_query_int(c->db, &used, "SELECT COUNT(*) FROM (" LIVE_MEMBERS ") AS live", "s", group_id);
+        r = db_query_int(c->db, &used,
+                         "SELECT COUNT(*) FROM server_group_members m JOIN servers s ON s.id = m.server_id"
+                         " WHERE m.group_id = ? AND s.vm_state <> 'deleted' AND s.user_id = ?",
+                         "ss", group_id, c->auth.user_id ? c->auth.user_id : "");
         if (r < 0)
                 return res_db_error(c, r, RES_SERVER_GROUP, "counting a server group's members");
         if (used + count > limit)

@@ -33,9 +33,10 @@ int compute_group_members(Ctx *c, const char *id, json_t **ret);
 /* Deletes a group; its members stay, no longer in a group (Nova allows it). */
 int compute_group_delete(Ctx *c, const char *id);
 /*
- * Whether count more servers fit group_id's server_group_members quota
- * (the limit of the group's project); -EDQUOT with Nova's message if
- * not.  In the caller's transaction.
+ * Whether count more servers of the caller fit group_id's
+ * server_group_members quota (Nova counts the caller's live servers in
+ * the group, under the limit of the caller's project); -EDQUOT with
+ * Nova's message if not.  In the caller's transaction.
  */
 int compute_group_members_quota(Ctx *c, const char *group_id, int64_t count);
 
