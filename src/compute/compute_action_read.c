@@ -41,6 +41,7 @@ static json_t *action_row(DbStmt *s, const char *server_id) {
 
 int compute_action_list(Ctx *c, const char *server_id, const ActionQuery *q, json_t **ret) {
         _cleanup_stmt_ DbStmt *s = NULL;
+        _cleanup_free_ char *marker_id = NULL; /* bound below: lives until the query ran */
         Buf sql = {};
         DbArgs args = {};
         int r = 0;
@@ -58,7 +59,6 @@ int compute_action_list(Ctx *c, const char *server_id, const ActionQuery *q, jso
         if (q->marker) {
                 /* The page starts after the marker in the list's order (start_time desc, id desc). */
                 int64_t start = 0;
-                _cleanup_free_ char *id = NULL;
                 _cleanup_stmt_ DbStmt *m = NULL;
                 r = db_query(c->db, &m,
                              "SELECT start_time, id FROM server_actions WHERE server_id = ? AND request_id = ?"
@@ -70,11 +70,11 @@ int compute_action_list(Ctx *c, const char *server_id, const ActionQuery *q, jso
                         r = ctx_error(c, -EINVAL, RES_INSTANCE_ACTION, "Marker %s could not be found.", q->marker);
                 if (r > 0) {
                         start = db_col_int(m, 0);
-                        id = db_col_strdup(m, 1);
+                        marker_id = db_col_strdup(m, 1);
                         buf_puts(&sql, " AND (start_time < ? OR (start_time = ? AND id < ?))");
                         db_args_int(&args, start);
                         db_args_int(&args, start);
-                        db_args_str(&args, id);
+                        db_args_str(&args, marker_id);
                 }
         }
         buf_puts(&sql, " ORDER BY start_time DESC, id DESC");

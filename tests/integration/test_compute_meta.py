@@ -684,3 +684,75 @@ def test_server_group_cli_and_sdk(env):
     assert conn.compute.get_server_group(g.id).name == "gureum-test-sdk-group"
     conn.compute.delete_server_group(g.id, ignore_missing=False)
     assert conn.compute.find_server_group(g.id) is None
+
+
+# ---- the shapes tempest checks ----
+
+class _Resp(dict):
+    """What tempest's validate_response reads: a status and lower-case headers."""
+
+    def __init__(self, r):
+        super().__init__({k.lower(): v for k, v in r.headers.items()})
+        self.status = r.status_code
+
+
+def tempest_valid(schema, r):
+    from tempest.lib.common.rest_client import RestClient
+    RestClient.validate_response(schema, _Resp(r), r.json() if r.content else "")
+
+
+def test_tempest_response_schemas(env):
+    from tempest.lib.api_schema.response.compute.v2_1 import server_groups as groups21
+    from tempest.lib.api_schema.response.compute.v2_1 import servers as servers21
+    from tempest.lib.api_schema.response.compute.v2_13 import server_groups as groups213
+    from tempest.lib.api_schema.response.compute.v2_26 import servers as servers226
+    from tempest.lib.api_schema.response.compute.v2_51 import servers as servers251
+    from tempest.lib.api_schema.response.compute.v2_58 import servers as servers258
+    from tempest.lib.api_schema.response.compute.v2_62 import servers as servers262
+    from tempest.lib.api_schema.response.compute.v2_64 import server_groups as groups264
+
+    r = env.boot("gureum-test-schemas")
+    sid, req = r.json()["server"]["id"], r.headers["x-compute-request-id"]
+    env.settled(sid)
+    meta = "/servers/%s/metadata" % sid
+
+    def call(method, path, version=None, token=None, **kw):
+        return api(env.cloud, method, path, token or env.member, version=version, **kw)
+
+    tempest_valid(servers21.set_server_metadata, call("PUT", meta, json={"metadata": {"a": "1", "b": "2"}}))
+    tempest_valid(servers21.update_server_metadata, call("POST", meta, json={"metadata": {"c": "3"}}))
+    tempest_valid(servers21.list_server_metadata, call("GET", meta))
+    tempest_valid(servers21.set_show_server_metadata_item, call("PUT", meta + "/d", json={"meta": {"d": "4"}}))
+    tempest_valid(servers21.set_show_server_metadata_item, call("GET", meta + "/d"))
+    tempest_valid(servers21.delete_server_metadata_item, call("DELETE", meta + "/d"))
+
+    tags = "/servers/%s/tags" % sid
+    tempest_valid(servers226.update_tag, call("PUT", tags + "/x", "2.26"))
+    tempest_valid(servers226.update_tag, call("PUT", tags + "/x", "2.26"))
+    tempest_valid(servers226.check_tag_existence, call("GET", tags + "/x", "2.26"))
+    tempest_valid(servers226.update_all_tags, call("PUT", tags, "2.26", json={"tags": ["y", "z"]}))
+    tempest_valid(servers226.list_tags, call("GET", tags, "2.26"))
+    tempest_valid(servers226.delete_tag, call("DELETE", tags + "/y", "2.26"))
+    tempest_valid(servers226.delete_all_tags, call("DELETE", tags, "2.26"))
+    tempest_valid(servers226.get_server, call("GET", "/servers/" + sid, "2.26"))
+
+    actions = "/servers/%s/os-instance-actions" % sid
+    tempest_valid(servers21.list_instance_actions, call("GET", actions))
+    tempest_valid(servers21.show_instance_action, call("GET", actions + "/" + req))
+    tempest_valid(servers21.show_instance_action, call("GET", actions + "/" + req, token=env.admin))
+    tempest_valid(servers251.show_instance_action, call("GET", actions + "/" + req, "2.51"))
+    tempest_valid(servers258.show_instance_action, call("GET", actions + "/" + req, "2.58"))
+    tempest_valid(servers262.show_instance_action, call("GET", actions + "/" + req, "2.62"))
+    tempest_valid(servers262.show_instance_action, call("GET", actions + "/" + req, "2.62", env.admin))
+
+    for schemas, version, body in ((groups21, None, {"policies": ["affinity"]}),
+                                   (groups213, "2.13", {"policies": ["anti-affinity"]}),
+                                   (groups264, "2.64", {"policy": "anti-affinity",
+                                                        "rules": {"max_server_per_host": 3}})):
+        r = call("POST", "/os-server-groups", version, json={"server_group": dict(name="gureum-test-schema", **body)})
+        tempest_valid(schemas.create_show_server_group, r)
+        gid = r.json()["server_group"]["id"]
+        env.server("gureum-test-schema-member", hints={"group": gid})
+        tempest_valid(schemas.create_show_server_group, call("GET", "/os-server-groups/" + gid, version))
+        tempest_valid(schemas.list_server_groups, call("GET", "/os-server-groups", version))
+        tempest_valid(schemas.delete_server_group, call("DELETE", "/os-server-groups/" + gid, version))
