@@ -164,6 +164,12 @@ typedef struct ApiService {
         /* What a body with the wrong Content-Type gets: -EINVAL (Keystone's 400) or 0 for 415 (Glance). */
         int media_error;
         const ApiMicroversions *microversions; /* NULL: the service is not microversioned */
+        /*
+         * A second response header carrying the request id, besides
+         * x-openstack-request-id, on every answer of the service (errors
+         * too): Nova's "x-compute-request-id".  NULL: none.
+         */
+        const char *request_id_header;
 } ApiService;
 
 /* Accessors for the request being handled. */

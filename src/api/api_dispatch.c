@@ -537,6 +537,8 @@ static void render(Ctx *c, const ApiCall *call, int r, ApiReply *reply, ApiRespo
         ret->headers = reply->headers;
         reply->headers = (ApiHeaders) {};
         add_version_headers(call, &ret->headers);
+        if (call->service && call->service->request_id_header)
+                api_headers_add(&ret->headers, call->service->request_id_header, c->request_id);
         if (r < 0) {
                 if (!c->error)
                         ctx_error(c, r, RES_NONE, "%s", api_error_lookup(r, RES_NONE, API_STYLE_KEYSTONE)->title);

@@ -84,11 +84,20 @@ const ApiService compute_api_service = {
         .prefix = "/compute",
         .style = API_STYLE_NOVA,
         .version_path = "/v2.1",
-        .routes = (const ApiRoute *const[]) { compute_routes, compute_server_routes, NULL },
+        .routes = (const ApiRoute *const[]) {
+                compute_routes,
+                compute_server_routes,
+                compute_meta_routes,
+                compute_action_routes,
+                compute_group_routes,
+                NULL,
+        },
         .schemas = compute_api_schemas,
         .catalog_type = "compute",
         .catalog_name = "nova",
         /* As devstack registers it: clients (novaclient, openstacksdk) use the versioned URL as it is. */
         .catalog_path = "/compute/v2.1",
         .microversions = &compute_microversions,
+        /* Nova's own name for the request id: tempest finds the "create" action by it. */
+        .request_id_header = "x-compute-request-id",
 };

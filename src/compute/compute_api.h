@@ -19,6 +19,12 @@ typedef enum ServerView {
 
 struct ServerExtras;
 
+/*
+ * Nova's hostId: a hash of the project and the host, so a tenant sees
+ * co-location, not host names; "" without a host.  Caller frees.
+ */
+char *compute_host_id(const char *project_id, const char *host);
+
 /* Renders server rec (a servers record) in Nova's shape for the call's microversion and the caller's role. */
 int compute_server_render_one(Ctx *c, const ApiCall *call, const json_t *rec, ServerView view, json_t **ret);
 
@@ -40,4 +46,7 @@ typedef struct ServerActionRoute {
 
 /* The route tables and action tables of each file. */
 extern const ApiRoute compute_server_routes[];
+extern const ApiRoute compute_meta_routes[];      /* compute_meta_api.c: metadata and tags */
+extern const ApiRoute compute_action_routes[];    /* compute_action_api.c: os-instance-actions */
+extern const ApiRoute compute_group_routes[];     /* compute_group_api.c: os-server-groups */
 extern const ServerActionRoute compute_power_actions[];

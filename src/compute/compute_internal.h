@@ -16,6 +16,30 @@
 
 extern const ResDef res_flavor, res_keypair, res_server, res_server_group;
 
+/* ---- server groups (compute_group.c) ---- */
+
+/*
+ * Creates a server group for the caller's project from obj (name, policy,
+ * rules), checking the server_groups quota in the same transaction; *ret
+ * is the stored record.
+ */
+int compute_group_create(Ctx *c, const json_t *obj, json_t **ret);
+/* A group the caller may see: 404 when there is none, 403 when it is another project's (as Nova's policy). */
+int compute_group_get(Ctx *c, const char *id, json_t **ret);
+/* The caller's project's groups, or every project's; offset and limit (-1: all) as Nova's common.limited. */
+int compute_group_list(Ctx *c, bool all_projects, int64_t offset, int64_t limit, json_t **ret);
+/* The ids of the group's servers that are not deleted. */
+int compute_group_members(Ctx *c, const char *id, json_t **ret);
+/* Deletes a group; its members stay, no longer in a group (Nova allows it). */
+int compute_group_delete(Ctx *c, const char *id);
+/*
+ * Whether count more servers of the caller fit group_id's
+ * server_group_members quota (Nova counts the caller's live servers in
+ * the group, under the limit of the caller's project); -EDQUOT with
+ * Nova's message if not.  In the caller's transaction.
+ */
+int compute_group_members_quota(Ctx *c, const char *group_id, int64_t count);
+
 /* The key pair name of user_id; -ENOENT with Nova's message (compute_keypair.c). */
 int compute_keypair_find(Ctx *c, const char *user_id, const char *name, json_t **ret);
 
@@ -91,6 +115,34 @@ int compute_action_start(Ctx *c, const char *server_id, const char *action);
 /* Records an event of the newest action of server_id starting, or ending with result ("Success", "Error"). */
 int compute_action_event(Ctx *c, const char *server_id, const char *event, const char *result, const char *message);
 
+/* What a list of instance actions asks for (os-instance-actions, 2.58's paging and filters). */
+typedef struct ActionQuery {
+        int64_t changes_since;   /* usec: actions updated at or after it; 0: no bound */
+        int64_t changes_before;  /* usec: updated at or before it; 0: no bound */
+        const char *marker;      /* the request id of the action the page starts after, or NULL */
+        int64_t limit;           /* actions in the page; -1: all */
+} ActionQuery;
+
+/*
+ * The server whose actions the caller asks about (compute_action_read.c):
+ * Nova's 404 for one that does not exist or belongs to another project
+ * (admins see every project's); a deleted one only with include_deleted
+ * (2.21 on).
+ */
+int compute_action_server(Ctx *c, const char *id, bool include_deleted, json_t **ret);
+/*
+ * The actions of server_id, newest first: records with request_id,
+ * action, project_id, user_id, message, start_time and updated_at (usec).
+ * -EINVAL with Nova's message if q->marker names no action of the server.
+ */
+int compute_action_list(Ctx *c, const char *server_id, const ActionQuery *q, json_t **ret);
+/*
+ * The newest action of server_id with request_id, with its "events"
+ * (event, host, result, traceback, start_time, finish_time; newest first)
+ * when with_events.  -ENOENT with Nova's message if there is none.
+ */
+int compute_action_get(Ctx *c, const char *server_id, const char *request_id, bool with_events, json_t **ret);
+
 /* ---- servers (compute_server.c) ---- */
 
 /* The record of a server, whoever owns it, deleted ones too; -ENOENT without a message. */
@@ -99,6 +151,48 @@ int compute_server_load(Ctx *c, const char *id, json_t **ret);
 int compute_server_get(Ctx *c, const char *id, json_t **ret);
 /* Records a fault on a server (code, message) in the caller's transaction. */
 int compute_server_fault(Ctx *c, const char *id, int code, const char *message);
+
+/* ---- a server's metadata and tags (compute_server_meta.c, compute_server_tag.c) ---- */
+
+/* Nova's limit of tags on one server. */
+#define SERVER_MAX_TAGS 50
+
+/*
+ * Whether server rec may have its metadata or tags changed now, as Nova
+ * decides: with check_lock a locked server refuses non-admins ("Instance
+ * %s is locked"); the vm state must be active, paused, suspended or
+ * stopped, and with check_task no task may be running ("Cannot '<action>'
+ * instance ... while it is in vm_state ...").  -EBUSY (409) otherwise.
+ */
+int compute_server_check_editable(Ctx *c, const json_t *rec, const char *action, bool check_lock, bool check_task);
+/* Whether n metadata items fit project_id's metadata_items quota; -EDQUOT with Nova's message if not. */
+int compute_server_metadata_quota(Ctx *c, const char *project_id, int64_t n);
+/* The metadata of a server the caller may see, as an object (Nova's 404 otherwise). */
+int compute_server_metadata_get(Ctx *c, const char *id, json_t **ret);
+/*
+ * Merges items (an object of strings) into a server's metadata, or with
+ * replace makes them all of it, in one transaction that checks the lock,
+ * the state and the quota and stamps the server's updated_at.  *ret (may
+ * be NULL) is the metadata after the change.
+ */
+int compute_server_metadata_update(Ctx *c, const char *id, const json_t *items, bool replace, json_t **ret);
+/* Removes one item (Nova's 404 "Metadata item was not found" when absent), as update does. */
+int compute_server_metadata_delete(Ctx *c, const char *id, const char *key);
+
+/*
+ * The tags of a server (2.26): Nova checks the server's project before
+ * looking further, so another project's server is 403 and a deleted or
+ * missing one 404.  Lists are sorted.
+ */
+int compute_server_tags_list(Ctx *c, const char *id, json_t **ret);
+/* Replaces every tag (tags: an array of valid tags, at most SERVER_MAX_TAGS); *ret is the new list. */
+int compute_server_tags_replace(Ctx *c, const char *id, const json_t *tags, json_t **ret);
+int compute_server_tags_clear(Ctx *c, const char *id);
+/* Adds tag (validated here: 400 with Nova's message); *ret_created is false when it was there already. */
+int compute_server_tag_add(Ctx *c, const char *id, const char *tag, bool *ret_created);
+/* 0 if the server has tag, else -ENOENT with Nova's message. */
+int compute_server_tag_check(Ctx *c, const char *id, const char *tag);
+int compute_server_tag_remove(Ctx *c, const char *id, const char *tag);
 
 /*
  * A change of state the API asks for: which vm states allow it, what the

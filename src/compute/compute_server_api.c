@@ -15,8 +15,7 @@
 
 /* ---- rendering ---- */
 
-/* Nova's hostId: a hash of the project and the host, so a tenant sees co-location, not host names. */
-static char *host_id(const char *project_id, const char *host) {
+char *compute_host_id(const char *project_id, const char *host) {
         unsigned char digest[EVP_MAX_MD_SIZE];
         unsigned int n = 0;
         char hex[2 * EVP_MAX_MD_SIZE + 1];
@@ -124,7 +123,7 @@ static json_t *compute_server_render(Ctx *c, const ApiCall *call, const json_t *
         if (view == SERVER_VIEW_BRIEF)
                 return o;
 
-        _cleanup_free_ char *hid = host_id(jx_string(rec, "project_id"), host);
+        _cleanup_free_ char *hid = compute_host_id(jx_string(rec, "project_id"), host);
         json_object_set_new(o, "status", json_string(status));
         json_object_set(o, "tenant_id", json_object_get(rec, "project_id"));
         json_object_set(o, "user_id", json_object_get(rec, "user_id"));

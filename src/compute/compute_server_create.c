@@ -85,7 +85,6 @@ static int check_networks(Ctx *c, const json_t *networks) {
 }
 
 int compute_server_create_check(Ctx *c, ServerCreate *rq) {
-        int64_t limit = 0;
         int r;
 
         if (!c->auth.project_id)
@@ -118,10 +117,7 @@ int compute_server_create_check(Ctx *c, ServerCreate *rq) {
         if (r >= 0)
                 r = check_networks(c, rq->networks);
         if (r >= 0 && rq->metadata)
-                r = compute_quota_limit(c, c->auth.project_id, "metadata_items", &limit);
-        if (r >= 0 && rq->metadata && limit >= 0 && (int64_t) json_object_size(rq->metadata) > limit)
-                r = ctx_error(c, -EDQUOT, RES_QUOTA, "Quota exceeded for metadata_items: Requested %zu, but already "
-                              "used 0 of %lld metadata_items", json_object_size(rq->metadata), (long long) limit);
+                r = compute_server_metadata_quota(c, c->auth.project_id, (int64_t) json_object_size(rq->metadata));
         if (r >= 0 && rq->group_id) {
                 _cleanup_json_ json_t *g = NULL;
                 r = res_lookup(c, &res_server_group, rq->group_id, &g);
@@ -197,6 +193,9 @@ static int insert_one(Ctx *c, CreateRun *run, int64_t index, int64_t count) {
 
         name = count > 1 ? xasprintf(MULTI_NAME, rq->name, (long long) index + 1) : xstrdup(rq->name);
         hostname = hostname_of(name, id);
+        /* Each server counts against its group's members quota, those of this request included (Nova's order). */
+        if (rq->group_id && (r = compute_group_members_quota(c, rq->group_id, 1)) < 0)
+                return r;
         r = compute_schedule(c, &sched, id, "current", &host);
         bool no_host = r == -ENOSPC;
         if (no_host)

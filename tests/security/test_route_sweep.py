@@ -63,6 +63,15 @@ BODIES = {
     # Reads a file named after the id: the sweep makes sure it never leaves the instance directory.
     ("POST", "/compute/v2.1/servers/{server_id}/action"): {"os-getConsoleOutput": {}},
     ("PUT", "/compute/v2.1/servers/{server_id}"): {"server": {"name": "x"}},
+    ("POST", "/compute/v2.1/servers/{server_id}/metadata"): {"metadata": {"k": "x"}},
+    ("PUT", "/compute/v2.1/servers/{server_id}/metadata"): {"metadata": {"k": "x"}},
+    ("PUT", "/compute/v2.1/servers/{server_id}/metadata/{key}"): {"meta": {"k": "x"}},
+    ("PUT", "/compute/v2.1/servers/{server_id}/tags"): {"tags": ["x"]},
+}
+# Routes that exist from a microversion on: swept at it.
+VERSIONS = {
+    "/compute/v2.1/servers/{server_id}/tags": "compute 2.26",
+    "/compute/v2.1/servers/{server_id}/tags/{tag}": "compute 2.26",
 }
 HEADERS = {
     ("PATCH", "/image/v2/images/{image_id}"): "application/openstack-images-v2.1-json-patch",
@@ -75,10 +84,12 @@ def routes():
     return [tuple(line.split(" ", 1)) for line in out.splitlines() if "{" in line]
 
 
-def raw_request(port, method, path, token, body=b"", content_type="application/json"):
+def raw_request(port, method, path, token, body=b"", content_type="application/json", version=None):
     """Sends bytes exactly as given (http.client would refuse control
     characters, and requests would re-encode); returns (status, headers, body)."""
     head = "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Auth-Token: %s\r\nConnection: close\r\n" % (method, path, token)
+    if version:
+        head += "OpenStack-API-Version: %s\r\n" % version
     if method in ("POST", "PUT", "PATCH"):
         head += "Content-Type: %s\r\nContent-Length: %d\r\n" % (content_type, len(body))
     with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
@@ -142,6 +153,7 @@ def victims(cloud):
                       json={"server": {"name": "gureum-test-sweep", "imageRef": ids["image_id"], "flavorRef": "42"}})
     assert r.status_code == 202, r.text
     ids["server_id"] = r.json()["server"]["id"]
+    ids["request_id"] = r.headers["x-compute-request-id"]
     # Built before the sweep's snapshot of the state directory: no files in the making.
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -152,6 +164,18 @@ def victims(cloud):
     assert s.json()["server"]["status"] == "ACTIVE", s.text
     assert cloud.image_api("POST", "/images/%s/members" % ids["image_id"], admin,
                            json={"member": ids["project_id"]}).status_code == 200
+    compute = cloud.url + "/compute/v2.1"
+    r = requests.put(compute + "/servers/%s/metadata" % ids["server_id"], headers={"X-Auth-Token": admin},
+                     json={"metadata": {"k": "v"}})
+    assert r.status_code == 200, r.text
+    ids["key"] = "k"
+    r = requests.put(compute + "/servers/%s/tags/t" % ids["server_id"],
+                     headers={"X-Auth-Token": admin, "OpenStack-API-Version": "compute 2.26"})
+    assert r.status_code == 201, r.text
+    r = requests.post(compute + "/os-server-groups", headers={"X-Auth-Token": admin},
+                      json={"server_group": {"name": "gureum-test-sweep", "policies": ["affinity"]}})
+    assert r.status_code == 200, r.text
+    ids["server_group_id"] = r.json()["server_group"]["id"]
     return ids
 
 
@@ -186,7 +210,7 @@ def test_every_id_route_refuses_hostile_ids(cloud, canary, victims):
             for suffix in SUFFIXES:
                 cases.append(fill(route, lambda n: victims[n] + suffix if n == target else victims[n]))
         for path in cases:
-            status, headers, resp = raw_request(cloud.port, method, path, admin, body, ctype)
+            status, headers, resp = raw_request(cloud.port, method, path, admin, body, ctype, VERSIONS.get(route))
             check_response(method, route, path, status, headers, resp)
             swept += 1
     assert swept > 500
@@ -206,3 +230,10 @@ def test_every_id_route_refuses_hostile_ids(cloud, canary, victims):
     assert [m["member_id"] for m in members] == [victims["project_id"]]
     server = requests.get(cloud.url + "/compute/v2.1/servers/" + victims["server_id"], headers={"X-Auth-Token": admin})
     assert server.status_code == 200 and server.json()["server"]["name"] == "gureum-test-sweep"
+    assert server.json()["server"]["metadata"] == {"k": "v"}
+    tags = requests.get(cloud.url + "/compute/v2.1/servers/%s/tags" % victims["server_id"],
+                        headers={"X-Auth-Token": admin, "OpenStack-API-Version": "compute 2.26"})
+    assert tags.json() == {"tags": ["t"]}
+    group = requests.get(cloud.url + "/compute/v2.1/os-server-groups/" + victims["server_group_id"],
+                         headers={"X-Auth-Token": admin})
+    assert group.status_code == 200

@@ -63,6 +63,7 @@ static const ApiMicroversions nova_versions = { "compute", "X-OpenStack-Nova-API
 static const ApiService nova = {
         .name = "fakenova", .prefix = "/nova", .style = API_STYLE_NOVA, .version_path = "/v2",
         .routes = (const ApiRoute *const[]) { nova_routes, NULL }, .schemas = fake_schemas, .microversions = &nova_versions,
+        .request_id_header = "x-compute-request-id",
 };
 
 static const ApiRoute plain_routes[] = {
@@ -342,6 +343,22 @@ static void test_error_styles(void **state) {
         answer_done(&a);
 }
 
+/* A service may name the request id twice (Nova's x-compute-request-id), on successes and errors alike. */
+static void test_request_id_header(void **state) {
+        Answer a = call("GET", "/nova/v2/things/x", H("X-Auth-Token", "member"), NULL);
+        const char *id = answer_header(&a, "x-compute-request-id");
+        assert_non_null(id);
+        assert_true(startswith(id, "req-"));
+        answer_done(&a);
+        a = call("GET", "/nova/v2/fail/missing", H("X-Auth-Token", "member"), NULL);
+        assert_int_equal(a.status, 404);
+        assert_non_null(answer_header(&a, "x-compute-request-id"));
+        answer_done(&a);
+        a = call("GET", "/ks/v3/fail/missing", H("X-Auth-Token", "member"), NULL);
+        assert_null(answer_header(&a, "x-compute-request-id"));
+        answer_done(&a);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_routes_and_methods),
@@ -349,6 +366,7 @@ int main(void) {
                 cmocka_unit_test(test_microversions),
                 cmocka_unit_test(test_bodies),
                 cmocka_unit_test(test_error_styles),
+                cmocka_unit_test(test_request_id_header),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
