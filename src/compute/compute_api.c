@@ -90,6 +90,8 @@ const ApiService compute_api_service = {
                 compute_keypair_routes,
                 compute_flavor_routes,
                 compute_quota_routes,
+                compute_host_routes,
+                compute_usage_routes,
                 NULL,
         },
         .schemas = compute_api_schemas,

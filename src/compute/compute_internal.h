@@ -116,6 +116,9 @@ typedef struct Compute {
         char *cache_dir;         /* STATE/instances/_base: the image cache */
 } Compute;
 
+/* A host that has not reported for this long is taken as down (scheduler, os-services, os-hypervisors). */
+#define COMPUTE_HOST_DOWN_USEC (120 * 1000000LL)
+
 /* Set up by the module (compute_module.c); read-only afterwards. */
 extern Compute compute;
 
@@ -131,6 +134,47 @@ int compute_hosts_heartbeat(Ctx *c);
 ComputeHost *compute_host_find(const char *name);
 /* STATE/instances/<server_id>[/<file>]; caller frees.  server_id must be a dashed UUID (else NULL). */
 char *compute_instance_path(const char *server_id, const char *file);
+
+/* ---- the hosts as the API shows them (compute_hypervisor.c) ---- */
+
+/*
+ * Every compute host, by its integer id, as records: name, seq, uuid,
+ * service_uuid, host_ip, hypervisor_type, hypervisor_version,
+ * availability_zone, vcpus, memory_mb, local_gb (what it offers),
+ * vcpus_used, memory_mb_used, local_gb_used (its servers' claims, and the
+ * memory and disk reserved for the host itself), running_vms,
+ * current_workload (servers with a task running), disabled,
+ * disabled_reason, forced_down, heartbeat_at and up (it reported lately
+ * and is not forced down).
+ */
+int compute_hosts_list(Ctx *c, json_t **ret);
+/* The servers on host (not deleted) as [{"name", "uuid"}]. */
+int compute_host_servers(Ctx *c, const char *host, json_t **ret);
+/*
+ * Changes a host's service: disabled (-1 leaves it) with its reason (set
+ * when disabling, cleared when enabling), forced_down (-1 leaves it).
+ * Nova's 404 for an unknown host.
+ */
+int compute_host_set_service(Ctx *c, const char *host, int disabled, const char *reason, int forced_down);
+/* This machine's uptime(1) line, as Nova's libvirt driver reports a host's uptime.  A new string. */
+char *compute_host_uptime(void);
+
+/* ---- usage over a period (compute_usage.c) ---- */
+
+typedef struct UsageQuery {
+        const char *project_id;  /* NULL: every project */
+        int64_t start, stop;     /* the period, usec */
+        const char *marker;      /* a server id (2.40 paging), or NULL */
+        int64_t limit;           /* 0: all */
+} UsageQuery;
+
+/*
+ * The servers that ran in the period (deleted ones too), oldest first,
+ * each as Nova's server usage: instance_id, name, tenant_id, flavor (its
+ * name), hours (inside the period), memory_mb, local_gb, vcpus,
+ * started_at and ended_at (usec, or null), state, uptime (seconds).
+ */
+int compute_usage(Ctx *c, const UsageQuery *q, json_t **ret_servers, bool *ret_more);
 
 /* ---- scheduling (compute_scheduler.c) ---- */
 
