@@ -13,6 +13,7 @@
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/obj_mac.h>
 #include <openssl/pem.h>
@@ -149,6 +150,7 @@ static int check_ecdsa(Blob *b, const char *curve, int nid, Error *e) {
                 r = error_set(e, -EINVAL, "the ECDSA key's point is not on the curve %s", curve);
         EC_POINT_free(pt);
         EC_GROUP_free(g);
+        ERR_clear_error(); /* what OpenSSL queued about a bad point: reported above */
         return r;
 }
 
@@ -192,7 +194,7 @@ int compute_pubkey_ssh(const char *line, char **ret_fingerprint, Error *e) {
                 return error_set(e, -EINVAL, "the key's data is not valid base64");
         Blob b = { raw, (size_t) rn };
         if (!blob_string_is(&b, key_types[k].type))
-                return error_set(e, -EINVAL, "the key's data is not a %s key", key_types[k].type);
+                return error_set(e, -EINVAL, "the key's data holds another type of key than %s", key_types[k].type);
         if (streq(key_types[k].type, "ssh-rsa"))
                 r = check_rsa(&b, e);
         else if (streq(key_types[k].type, "ssh-ed25519"))
@@ -221,8 +223,10 @@ int compute_pubkey_x509(const char *pem, char **ret_fingerprint, Error *e) {
                 return error_set(e, -ENOMEM, "OpenSSL could not read the certificate");
         X509 *cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
         BIO_free(bio);
-        if (!cert)
+        if (!cert) {
+                ERR_clear_error();
                 return error_set(e, -EINVAL, "the data is not a PEM x509 certificate");
+        }
         int ok = X509_digest(cert, EVP_sha1(), digest, &dn);
         X509_free(cert);
         if (ok != 1)
