@@ -486,7 +486,20 @@ static int zones_detail(Ctx *c, const ApiCall *call, json_t *body, ApiReply *rep
         return 0;
 }
 
+/* ---- os-aggregates ---- */
+
+/*
+ * gureum has no host aggregates: the list is empty, as a Nova without
+ * any shows it.  `openstack hypervisor show` reads it to name a host's
+ * aggregates, and fails without it.
+ */
+static int aggregates_list(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
+        reply->body = json_pack("{s:[]}", "aggregates");
+        return 0;
+}
+
 const ApiRoute compute_host_routes[] = {
+        { "GET", "/v2.1/os-aggregates", aggregates_list, POLICY_ADMIN },
         { "GET", "/v2.1/os-hypervisors", hypervisors_list, POLICY_ADMIN },
         { "GET", "/v2.1/os-hypervisors/detail", hypervisors_detail, POLICY_ADMIN },
         { "GET", "/v2.1/os-hypervisors/statistics", hypervisors_statistics, POLICY_ADMIN,
