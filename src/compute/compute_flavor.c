@@ -27,13 +27,6 @@ static bool flavor_can_read(Ctx *c, const json_t *rec) {
         return json_is_true(json_object_get(rec, "os-flavor-access:is_public")) || has_access(c, jx_string(rec, "id"));
 }
 
-/* Nova shows no swap as "", not 0 (before 2.75; the API file handles versions). */
-static void flavor_decorate(Ctx *c, json_t *obj) {
-        json_t *swap = json_object_get(obj, "swap");
-        if (json_is_integer(swap) && json_integer_value(swap) == 0)
-                json_object_set_new(obj, "swap", json_string(""));
-}
-
 static const ResField flavor_fields[] = {
         { "name", RES_STRING, RES_REQUIRED | RES_SORT },
         { "vcpus", RES_INT, RES_REQUIRED | RES_SORT },
@@ -55,7 +48,7 @@ const ResDef res_flavor = {
         .fields = flavor_fields, .id_kind = RES_ID_UUID, .client_id = true, .order_by = "id",
         .not_found = "Flavor %s could not be found.",
         .conflict = "Flavor with name %s already exists.",
-        .decorate = flavor_decorate, .can_read = flavor_can_read,
+        .can_read = flavor_can_read, /* rendered per microversion by compute_flavor_api.c */
 };
 
 static int not_found(Ctx *c, const char *id) {

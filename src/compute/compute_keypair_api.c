@@ -116,12 +116,17 @@ static int keypairs_delete(Ctx *c, const ApiCall *call, json_t *body, ApiReply *
         return r < 0 ? r : compute_keypair_delete(c, user_id, api_param(call, "keypair_name"));
 }
 
+/*
+ * Creating runs on the hash pool (.hashes): generating an RSA key or a
+ * certificate costs a child process up to a second of CPU, which must not
+ * hold an HTTP thread, and a full queue answers 503 rather than piling up.
+ */
 const ApiRoute compute_keypair_routes[] = {
         { "GET", "/v2.1/os-keypairs", keypairs_list, POLICY_AUTHENTICATED },
         { "POST", "/v2.1/os-keypairs", keypairs_create, POLICY_AUTHENTICATED, "compute-keypair-create.json", 200,
-          .max_version = API_VERSION(2, 1) },
+          .hashes = true, .max_version = API_VERSION(2, 1) },
         { "POST", "/v2.1/os-keypairs", keypairs_create, POLICY_AUTHENTICATED, "compute-keypair-create.json", 201,
-          .min_version = API_VERSION(2, 2) },
+          .hashes = true, .min_version = API_VERSION(2, 2) },
         { "GET", "/v2.1/os-keypairs/{keypair_name}", keypairs_show, POLICY_AUTHENTICATED },
         { "DELETE", "/v2.1/os-keypairs/{keypair_name}", keypairs_delete, POLICY_AUTHENTICATED, NULL, 202,
           .max_version = API_VERSION(2, 1) },
