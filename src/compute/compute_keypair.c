@@ -89,7 +89,12 @@ static int insert_locked(Ctx *c, void *userdata) {
                 r = check_unique(c, k->rq->user_id, k->rq->name);
         if (r < 0)
                 return r;
-        /* seq, Nova's integer id, is the next one in this transaction, which holds the write lock. */
+        /*
+         * seq, Nova's integer id, is the next one in this transaction, which
+         * holds the write lock (db_begin), so two creates never pick the
+         * same.  A PostgreSQL backend, whose writers do not serialise so,
+         * will want a sequence here.
+         */
         r = db_run(c->db,
                    "INSERT INTO keypairs (id, seq, user_id, name, type, public_key, fingerprint, created_at, updated_at)"
                    " SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ?, ?, ?, ? FROM keypairs",
