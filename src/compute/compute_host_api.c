@@ -185,15 +185,18 @@ static int hypervisors_detail(Ctx *c, const ApiCall *call, json_t *body, ApiRepl
 /* The host of the route's {hypervisor_id}: Nova's 400 for a non-UUID from 2.53, 404 otherwise. */
 static int hypervisor_of(Ctx *c, const ApiCall *call, json_t **ret_hosts, json_t **ret) {
         const char *id = api_param(call, "hypervisor_id");
+        _cleanup_free_ char *canonical = NULL;
         int64_t n;
         if (uuid_ids(call) && !uuid_is_valid(id))
                 return ctx_error(c, -EINVAL, RES_HOST, "Invalid uuid %s", id);
         if (!uuid_ids(call) && parse_int64(id, INT64_MIN, INT64_MAX, &n) < 0)
                 return ctx_error(c, -ENOENT, RES_HOST, "Hypervisor with ID '%s' could not be found.", id);
+        /* "01" is hypervisor 1, as Nova reads integers. */
+        canonical = uuid_ids(call) ? xstrdup(id) : xasprintf("%lld", (long long) n);
         int r = compute_hosts_list(c, ret_hosts);
         if (r < 0)
                 return r;
-        *ret = find_host(call, *ret_hosts, id, false);
+        *ret = find_host(call, *ret_hosts, canonical, false);
         if (!*ret)
                 return ctx_error(c, -ENOENT, RES_HOST, "Hypervisor with ID '%s' could not be found.", id);
         return 0;

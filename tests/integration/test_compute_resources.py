@@ -881,6 +881,7 @@ def test_hypervisors_errors(admin, member):
                  "/os-hypervisors/%d" % h["id"], "/os-hypervisors/%d/uptime" % h["id"],
                  "/os-hypervisors/%s/search" % h["hypervisor_hostname"], "/os-services", "/os-aggregates"):
         error(member("GET", path), 403)
+    assert admin("GET", "/os-hypervisors/0%d" % h["id"]).json()["hypervisor"]["id"] == h["id"]
     error(admin("GET", "/os-hypervisors/999"), 404, "Hypervisor with ID '999' could not be found.")
     error(admin("GET", "/os-hypervisors/abc"), 404, "Hypervisor with ID 'abc' could not be found.")
     error(admin("GET", "/os-hypervisors/1", "2.53"), 400, "Invalid uuid 1")
