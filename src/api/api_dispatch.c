@@ -199,17 +199,19 @@ static bool method_matches(const char *route_method, const char *method) {
 static int find_route(const ApiService *svc, const char *method, const char *rest, ApiCall *call) {
         const ApiRoute *best = NULL;
         int best_score = -1;
-        bool path_seen = false;
+        bool path_seen = false, other_version = false;
 
         for (size_t t = 0; svc->routes[t]; t++)
                 for (const ApiRoute *r = svc->routes[t]; r->method; r++) {
-                        /* A route of other microversions does not exist in this one. */
-                        if ((r->min_version && call->version < r->min_version) ||
-                            (r->max_version && call->version > r->max_version))
-                                continue;
                         int score = route_match(r->path, rest, NULL);
                         if (score < 0)
                                 continue;
+                        /* A route of other microversions does not exist in this one. */
+                        if ((r->min_version && call->version < r->min_version) ||
+                            (r->max_version && call->version > r->max_version)) {
+                                other_version = other_version || method_matches(r->method, method);
+                                continue;
+                        }
                         path_seen = true;
                         if (!method_matches(r->method, method))
                                 continue;
@@ -218,8 +220,12 @@ static int find_route(const ApiService *svc, const char *method, const char *res
                                 best_score = score;
                         }
                 }
+        /*
+         * A method that exists in other microversions only is not found
+         * (Nova's 404 for PUT /flavors/{id} before 2.55), not "not allowed".
+         */
         if (!best)
-                return path_seen ? -ENOSYS : -ENOENT;
+                return path_seen && !other_version ? -ENOSYS : -ENOENT;
         /* The path is decoded already (once, by api_http.c): a second decode would turn %252F into '/'. */
         (void) route_match(best->path, rest, call);
         call->route = best;

@@ -44,9 +44,28 @@ typedef struct ServerActionRoute {
         int min_version;         /* API_VERSION the action exists from, 0: always */
 } ServerActionRoute;
 
+/* ---- helpers of the API files (compute_api_util.c) ---- */
+
+/* The most a page may hold (Nova's [api] max_limit). */
+#define COMPUTE_API_MAX_LIMIT 1000
+
+/* Nova's times outside servers: "2014-05-07T12:06:13.681238", naive UTC; NULL for 0.  Caller frees. */
+char *compute_api_time(int64_t usec);
+/* The same as a JSON string, or null for a missing or non-integer value. */
+json_t *compute_api_time_json(const json_t *usec);
+/* From 2.75, a query parameter not in allowed (NULL-terminated) is a 400, as Nova's strict query schemas. */
+int compute_api_query_strict(Ctx *c, const ApiCall *call, ResourceKind kind, const char *const *allowed);
+/* Nova's limit (a non-negative integer, else 400; 0 or over the maximum: the maximum) and marker. */
+int compute_api_paging(Ctx *c, const ApiCall *call, ResourceKind kind, int64_t *ret_limit, const char **ret_marker);
+/* oslo's strict booleans: true/false, or "1", "t", "true", "on", "y", "yes" and their opposites; -EINVAL otherwise. */
+int compute_api_bool(const json_t *v, bool *ret);
+int compute_api_bool_string(const char *s, bool *ret);
+
 /* The route tables and action tables of each file. */
 extern const ApiRoute compute_server_routes[];
 extern const ApiRoute compute_meta_routes[];      /* compute_meta_api.c: metadata and tags */
 extern const ApiRoute compute_action_routes[];    /* compute_action_api.c: os-instance-actions */
 extern const ApiRoute compute_group_routes[];     /* compute_group_api.c: os-server-groups */
+extern const ApiRoute compute_flavor_routes[], compute_keypair_routes[], compute_quota_routes[],
+        compute_host_routes[], compute_usage_routes[];
 extern const ServerActionRoute compute_power_actions[];

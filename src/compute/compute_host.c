@@ -10,6 +10,9 @@
 #include "util/fileio.h"
 #include "util/log.h"
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <sys/stat.h>
 
 /* How long the KVM probe may take before KVM counts as broken (nested KVM can hang). */
@@ -121,27 +124,55 @@ void compute_hosts_disconnect(void) {
         compute = (Compute) {};
 }
 
-/* Records what host h offers, now (and that it is alive). */
+/*
+ * The address the API shows as a hypervisor's host_ip: the first IPv4
+ * address of an interface that is up and not loopback, else 127.0.0.1.
+ * Read from the interfaces, never from DNS.
+ */
+static void host_ip(char out[static INET_ADDRSTRLEN]) {
+        struct ifaddrs *ifs = NULL;
+        snprintf(out, INET_ADDRSTRLEN, "127.0.0.1");
+        if (getifaddrs(&ifs) < 0)
+                return;
+        for (struct ifaddrs *i = ifs; i; i = i->ifa_next)
+                if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET && (i->ifa_flags & IFF_UP) &&
+                    !(i->ifa_flags & IFF_LOOPBACK)) {
+                        inet_ntop(AF_INET, &((struct sockaddr_in *) (void *) i->ifa_addr)->sin_addr, out,
+                                  INET_ADDRSTRLEN);
+                        break;
+                }
+        freeifaddrs(ifs);
+}
+
+/*
+ * Records what host h offers, now (and that it is alive).  A new host
+ * gets the next integer id and two UUIDs (hypervisor, service), which
+ * stay with it across restarts.
+ */
 static int register_host(Ctx *c, ComputeHost *h) {
         VirtHostInfo info = {};
         Error e = {};
         int64_t now = now_usec();
+        char ip[INET_ADDRSTRLEN];
+        _cleanup_free_ char *uuid = uuid_dashed_new(), *service_uuid = uuid_dashed_new();
         int r = virt_host_info(&h->virt, &info, &e);
         if (r < 0) {
                 log_error("compute", "host %s: cannot read what it offers: %s", h->name, e.message);
                 return r;
         }
+        host_ip(ip);
         r = db_run(c->db,
-                   "INSERT INTO compute_hosts (name, driver, vcpus, memory_mb, disk_gb, hypervisor_type,"
-                   " hypervisor_version, availability_zone, heartbeat_at, created_at, updated_at)"
-                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET driver = excluded.driver,"
+                   "INSERT INTO compute_hosts (name, seq, uuid, service_uuid, host_ip, driver, vcpus, memory_mb, disk_gb,"
+                   " hypervisor_type, hypervisor_version, availability_zone, heartbeat_at, created_at, updated_at)"
+                   " VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM compute_hosts), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                   " ?, ?) ON CONFLICT (name) DO UPDATE SET host_ip = excluded.host_ip, driver = excluded.driver,"
                    " vcpus = excluded.vcpus, memory_mb = excluded.memory_mb, disk_gb = excluded.disk_gb,"
                    " hypervisor_type = excluded.hypervisor_type, hypervisor_version = excluded.hypervisor_version,"
                    " availability_zone = excluded.availability_zone, heartbeat_at = excluded.heartbeat_at,"
                    " updated_at = excluded.updated_at",
-                   "ssiiisisiii", h->name, h->virt.driver->name, (int64_t) info.vcpus, (int64_t) info.memory_mib,
-                   (int64_t) info.disk_gib, info.hypervisor_type, (int64_t) info.hypervisor_version,
-                   compute.cfg->compute_availability_zone, now, now, now);
+                   "sssssiiisisiii", h->name, uuid, service_uuid, ip, h->virt.driver->name, (int64_t) info.vcpus,
+                   (int64_t) info.memory_mib, (int64_t) info.disk_gib, info.hypervisor_type,
+                   (int64_t) info.hypervisor_version, compute.cfg->compute_availability_zone, now, now, now);
         return r < 0 ? res_db_error(c, r, RES_HOST, "registering a compute host") : 0;
 }
 

@@ -40,8 +40,88 @@ int compute_group_delete(Ctx *c, const char *id);
  */
 int compute_group_members_quota(Ctx *c, const char *group_id, int64_t count);
 
+/* ---- flavors (compute_flavor.c) ---- */
+
+/* The flavor id as the caller may see it (admins all, others public or offered ones); else Nova's 404. */
+int compute_flavor_get(Ctx *c, const char *id, json_t **ret);
+
+/* What GET /flavors asks for, parsed. */
+typedef struct FlavorFilter {
+        int is_public;           /* 1: public (and offered to the caller's project), 0: private, -1: all; admins only */
+        bool has_min_ram, has_min_disk;
+        int64_t min_ram, min_disk;
+        const char *sort_key;    /* Nova's key ("flavorid", "memory_mb", ...), NULL: flavorid */
+        const char *sort_dir;    /* "asc", "desc", NULL: asc */
+        const char *marker;      /* a flavor id, or NULL */
+        int64_t limit;           /* 0: all */
+} FlavorFilter;
+
+/* Our column for Nova's flavor sort key, or NULL if Nova has no such key. */
+const char *compute_flavor_sort_column(const char *key);
+/* The flavors the caller may see matching f, in order; 400 "marker [x] not found" as Nova. */
+int compute_flavor_list(Ctx *c, const FlavorFilter *f, json_t **ret, bool *ret_more);
+/*
+ * Creates a flavor from obj (res_flavor's fields, checked by the caller;
+ * no "id": a new UUID).  Nova's 409s: "Flavor with ID x already exists."
+ * before "Flavor with name x already exists.".
+ */
+int compute_flavor_create(Ctx *c, const json_t *obj, json_t **ret);
+/* Deletes a flavor (its extra specs and access list go with it); servers keep their copy. */
+int compute_flavor_delete(Ctx *c, const char *id);
+/* The extra specs of flavor id as {key: value}. */
+int compute_flavor_extra_specs(Ctx *c, const char *id, json_t **ret);
+/* Sets (adds or replaces) the string values of specs; 404 for a missing flavor. */
+int compute_flavor_specs_set(Ctx *c, const char *id, const json_t *specs);
+/* Removes one extra spec; Nova's 404s for a missing flavor or key. */
+int compute_flavor_specs_remove(Ctx *c, const char *id, const char *key);
+/* The access list of flavor id: [{"flavor_id", "tenant_id"}]. */
+int compute_flavor_access_list(Ctx *c, const char *id, json_t **ret);
+/*
+ * Offers flavor id to project_id (add) or withdraws it, with Nova's
+ * errors: 404 for the flavor or a missing entry, 409 for a duplicate,
+ * and with refuse_public (2.7) 409 for a public flavor.
+ */
+int compute_flavor_access_change(Ctx *c, const char *id, const char *project_id, bool add, bool refuse_public);
+
+/* Whether project_id names a project (Keystone's), for Nova's "not a valid project" 400s (compute_quota.c). */
+int compute_project_check(Ctx *c, const char *project_id);
+
+/* ---- key pairs (compute_keypair.c, compute_keygen.c) ---- */
+
 /* The key pair name of user_id; -ENOENT with Nova's message (compute_keypair.c). */
 int compute_keypair_find(Ctx *c, const char *user_id, const char *name, json_t **ret);
+/* Nova's key pair names (before 2.92): 1 to 255 of letters, digits, '_', '-' and inner spaces. */
+bool compute_keypair_name_valid(const char *name);
+
+/* A key pair to import or generate; strings borrowed. */
+typedef struct KeypairCreate {
+        const char *user_id;     /* the owner: the caller, or whom an admin names (2.10) */
+        const char *name;
+        const char *type;        /* "ssh" or "x509" */
+        const char *public_key;  /* the key to import; NULL: generate one */
+} KeypairCreate;
+
+/*
+ * Imports or generates a key pair, with Nova's checks in Nova's order:
+ * the name (400), the key_pairs quota of the caller's project counted
+ * over the owner's pairs (403), the key (400), the name's uniqueness
+ * (409).  *ret is the stored record; *ret_private_key (may be NULL) the
+ * generated private key, or NULL for an import.
+ */
+int compute_keypair_create(Ctx *c, const KeypairCreate *rq, json_t **ret, char **ret_private_key);
+/* The pairs of user_id by name after marker (a name; 400 if it names none), at most limit (0: all). */
+int compute_keypair_list(Ctx *c, const char *user_id, const char *marker, int64_t limit, json_t **ret,
+                         bool *ret_more);
+/* Deletes a pair; Nova's 404 if user_id has none of that name. */
+int compute_keypair_delete(Ctx *c, const char *user_id, const char *name);
+/*
+ * Generates a key pair of type ("ssh": RSA 2048 commented with name;
+ * "x509": a self-signed certificate for user_id) with ssh-keygen or
+ * openssl, in a private directory removed before returning.  All three
+ * results are new strings.
+ */
+int compute_keygen(Ctx *c, const char *type, const char *name, const char *user_id, char **ret_private,
+                   char **ret_public, char **ret_fingerprint);
 
 /* ---- the hosts this daemon drives (compute_host.c) ---- */
 
@@ -60,6 +140,9 @@ typedef struct Compute {
         char *cache_dir;         /* STATE/instances/_base: the image cache */
 } Compute;
 
+/* A host that has not reported for this long is taken as down (scheduler, os-services, os-hypervisors). */
+#define COMPUTE_HOST_DOWN_USEC (120 * 1000000LL)
+
 /* Set up by the module (compute_module.c); read-only afterwards. */
 extern Compute compute;
 
@@ -75,6 +158,47 @@ int compute_hosts_heartbeat(Ctx *c);
 ComputeHost *compute_host_find(const char *name);
 /* STATE/instances/<server_id>[/<file>]; caller frees.  server_id must be a dashed UUID (else NULL). */
 char *compute_instance_path(const char *server_id, const char *file);
+
+/* ---- the hosts as the API shows them (compute_hypervisor.c) ---- */
+
+/*
+ * Every compute host, by its integer id, as records: name, seq, uuid,
+ * service_uuid, host_ip, hypervisor_type, hypervisor_version,
+ * availability_zone, vcpus, memory_mb, local_gb (what it offers),
+ * vcpus_used, memory_mb_used, local_gb_used (its servers' claims, and the
+ * memory and disk reserved for the host itself), running_vms,
+ * current_workload (servers with a task running), disabled,
+ * disabled_reason, forced_down, heartbeat_at and up (it reported lately
+ * and is not forced down).
+ */
+int compute_hosts_list(Ctx *c, json_t **ret);
+/* The servers on host (not deleted) as [{"name", "uuid"}]. */
+int compute_host_servers(Ctx *c, const char *host, json_t **ret);
+/*
+ * Changes a host's service: disabled (-1 leaves it) with its reason (set
+ * when disabling, cleared when enabling), forced_down (-1 leaves it).
+ * Nova's 404 for an unknown host.
+ */
+int compute_host_set_service(Ctx *c, const char *host, int disabled, const char *reason, int forced_down);
+/* This machine's uptime(1) line, as Nova's libvirt driver reports a host's uptime.  A new string. */
+char *compute_host_uptime(void);
+
+/* ---- usage over a period (compute_usage.c) ---- */
+
+typedef struct UsageQuery {
+        const char *project_id;  /* NULL: every project */
+        int64_t start, stop;     /* the period, usec */
+        const char *marker;      /* a server id (2.40 paging), or NULL */
+        int64_t limit;           /* 0: all */
+} UsageQuery;
+
+/*
+ * The servers that ran in the period (deleted ones too), oldest first,
+ * each as Nova's server usage: instance_id, name, tenant_id, flavor (its
+ * name), hours (inside the period), memory_mb, local_gb, vcpus,
+ * started_at and ended_at (usec, or null), state, uptime (seconds).
+ */
+int compute_usage(Ctx *c, const UsageQuery *q, json_t **ret_servers, bool *ret_more);
 
 /* ---- scheduling (compute_scheduler.c) ---- */
 
@@ -107,6 +231,19 @@ int compute_quota_limit(Ctx *c, const char *project_id, const char *resource, in
  */
 int compute_quota_servers(Ctx *c, const char *project_id, int64_t min_count, int64_t count, int64_t vcpus,
                           int64_t memory_mb, int64_t *ret_allowed);
+/* Nova's quota resources by index, in its order ("instances", ..., "server_group_members"); NULL past the last. */
+const char *compute_quota_resource(size_t i);
+/* {resource: limit} of every resource: the defaults, or a project's own limits over them. */
+int compute_quota_defaults(Ctx *c, json_t **ret);
+int compute_quota_get(Ctx *c, const char *project_id, json_t **ret);
+/* {resource: in use} of a project (key pairs and server group members count per user: 0, as Nova). */
+int compute_quota_usage(Ctx *c, const char *project_id, json_t **ret);
+/*
+ * Sets a project's limits ({resource: limit}, integers, -1 unlimited);
+ * unless force, a limit under what the project uses is Nova's 400, and
+ * nothing is written.  limits NULL removes the project's own limits.
+ */
+int compute_quota_set(Ctx *c, const char *project_id, const json_t *limits, bool force);
 
 /* ---- instance actions (compute_action.c) ---- */
 

@@ -13,9 +13,6 @@
 #include "compute/compute_internal.h"
 #include "util/log.h"
 
-/* A host that has not reported for this long is taken as down. */
-#define HOST_DOWN_USEC (120 * 1000000LL)
-
 typedef struct Candidate {
         char *name;
         double free_ram;         /* what is left after the claim, for weighing */
@@ -110,7 +107,7 @@ int compute_schedule(Ctx *c, const SchedRequest *rq, const char *server_id, cons
                      " WHERE h.disabled = 0 AND h.forced_down = 0 AND h.heartbeat_at > ?"
                      " AND (? IS NULL OR h.availability_zone = ?)"
                      " GROUP BY h.name, h.vcpus, h.memory_mb, h.disk_gb ORDER BY h.name",
-                     "sis" "s", rq->ignore_server ? rq->ignore_server : "", now_usec() - HOST_DOWN_USEC,
+                     "sis" "s", rq->ignore_server ? rq->ignore_server : "", now_usec() - COMPUTE_HOST_DOWN_USEC,
                      rq->availability_zone, rq->availability_zone);
         while (r >= 0 && (r = db_step(s)) > 0) {
                 double vcpu_cap = (double) db_col_int(s, 1) * cfg->compute_cpu_ratio;

@@ -158,8 +158,9 @@ class Cloud:
             subprocess.run([GUREUM, "init", "--state-dir", self.state, "--listen", "127.0.0.1:%d" % self.port,
                             "--admin-password", password], check=True, stdout=subprocess.DEVNULL)
             with open(os.path.join(self.state, "gureum.conf"), "a") as f:
-                f.write("\n[compute]\nvirt_driver = %s\n" % virt)
                 f.write("\n[network]\ndataplane = %s\nbridge_mappings = public:gt-ext\n" % dataplane)
+                # Last, so extra_config without a section header continues [compute].
+                f.write("\n[compute]\nvirt_driver = %s\n" % virt)
                 if extra_config:
                     f.write(extra_config)
             self.start()

@@ -67,6 +67,11 @@ BODIES = {
     ("PUT", "/compute/v2.1/servers/{server_id}/metadata"): {"metadata": {"k": "x"}},
     ("PUT", "/compute/v2.1/servers/{server_id}/metadata/{key}"): {"meta": {"k": "x"}},
     ("PUT", "/compute/v2.1/servers/{server_id}/tags"): {"tags": ["x"]},
+    ("POST", "/compute/v2.1/flavors/{flavor_id}/os-extra_specs"): {"extra_specs": {"sweep": "x"}},
+    ("PUT", "/compute/v2.1/flavors/{flavor_id}/os-extra_specs/{key}"): {"sweep": "x"},
+    ("POST", "/compute/v2.1/flavors/{flavor_id}/action"): {"removeTenantAccess": {"tenant": "gureum-test-sweep"}},
+    ("PUT", "/compute/v2.1/os-quota-sets/{project_id}"): {"quota_set": {"instances": 0}},
+    ("PUT", "/compute/v2.1/os-services/{service_id}"): {"host": "gureum-test-sweep", "binary": "nova-compute"},
 }
 # Routes that exist from a microversion on: swept at it.
 VERSIONS = {
@@ -154,6 +159,18 @@ def victims(cloud):
     assert r.status_code == 202, r.text
     ids["server_id"] = r.json()["server"]["id"]
     ids["request_id"] = r.headers["x-compute-request-id"]
+    compute = cloud.url + "/compute/v2.1"
+    r = requests.post(compute + "/flavors", headers={"X-Auth-Token": admin},
+                      json={"flavor": {"name": "gureum-test-sweep", "id": "gureum-test-sweep", "ram": 64, "vcpus": 1,
+                                       "disk": 0, "os-flavor-access:is_public": False}})
+    assert r.status_code == 200, r.text
+    ids["flavor_id"] = r.json()["flavor"]["id"]
+    r = requests.post(compute + "/flavors/%s/os-extra_specs" % ids["flavor_id"], headers={"X-Auth-Token": admin},
+                      json={"extra_specs": {"sweep": "kept"}})
+    assert r.status_code == 200, r.text
+    ids["key"] = "sweep"
+    ids["hypervisor_id"] = str(requests.get(compute + "/os-hypervisors", headers={"X-Auth-Token": admin}
+                                            ).json()["hypervisors"][0]["id"])
     # Built before the sweep's snapshot of the state directory: no files in the making.
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -237,3 +254,10 @@ def test_every_id_route_refuses_hostile_ids(cloud, canary, victims):
     group = requests.get(cloud.url + "/compute/v2.1/os-server-groups/" + victims["server_group_id"],
                          headers={"X-Auth-Token": admin})
     assert group.status_code == 200
+    compute = cloud.url + "/compute/v2.1"
+    specs = requests.get(compute + "/flavors/%s/os-extra_specs" % victims["flavor_id"], headers={"X-Auth-Token": admin})
+    assert specs.status_code == 200 and specs.json() == {"extra_specs": {"sweep": "kept"}}
+    quota = requests.get(compute + "/os-quota-sets/" + victims["project_id"], headers={"X-Auth-Token": admin})
+    assert quota.json()["quota_set"]["instances"] == 10
+    services = requests.get(compute + "/os-services", headers={"X-Auth-Token": admin}).json()["services"]
+    assert {s["status"] for s in services} == {"enabled"}

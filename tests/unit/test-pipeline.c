@@ -53,6 +53,7 @@ static const ApiRoute nova_routes[] = {
         { "GET", "/v2/public", echo, POLICY_PUBLIC, .data = "public" },
         { "GET", "/v2/new", echo, POLICY_AUTHENTICATED, .data = "new", .min_version = API_VERSION(2, 3) },
         { "GET", "/v2/old", echo, POLICY_AUTHENTICATED, .data = "old", .max_version = API_VERSION(2, 2) },
+        { "PUT", "/v2/things/{id}", echo, POLICY_AUTHENTICATED, .data = "update", .min_version = API_VERSION(2, 3) },
         { "GET", "/v2/fail/{what}", fail_with, POLICY_AUTHENTICATED },
         {},
 };
@@ -265,6 +266,18 @@ static void test_microversions(void **state) {
         answer_done(&a);
         a = call("GET", "/nova/v2/old", H("X-Auth-Token", "member", "OpenStack-API-Version", "compute 2.3"), NULL);
         assert_int_equal(a.status, 404);
+        answer_done(&a);
+        /* A method of a path that exists in other versions only is not found, as Nova; one of none is not allowed. */
+        a = call("PUT", "/nova/v2/things/x", H("X-Auth-Token", "member", "OpenStack-API-Version", "compute 2.2"), NULL);
+        assert_int_equal(a.status, 404);
+        answer_done(&a);
+        a = call("PUT", "/nova/v2/things/x", H("X-Auth-Token", "member", "OpenStack-API-Version", "compute 2.3"), NULL);
+        assert_int_equal(a.status, 200);
+        assert_string_equal(json_string_value(json_object_get(a.body, "route")), "update");
+        answer_done(&a);
+        a = call("DELETE", "/nova/v2/things/x", H("X-Auth-Token", "member", "OpenStack-API-Version", "compute 2.3"),
+                 NULL);
+        assert_int_equal(a.status, 405);
         answer_done(&a);
 
         /* So do schema properties. */

@@ -48,9 +48,15 @@ CREATE TABLE keypairs (
 );
 
 -- Compute hosts: what each offers (reported by its virt driver) and
--- whether the scheduler may use it.
+-- whether the scheduler may use it.  Each is a hypervisor and a
+-- nova-compute service to the API: seq is the integer id both had before
+-- microversion 2.53, uuid and service_uuid their ids from 2.53.
 CREATE TABLE compute_hosts (
     name               TEXT PRIMARY KEY,
+    seq                BIGINT NOT NULL UNIQUE,
+    uuid               TEXT NOT NULL UNIQUE,
+    service_uuid       TEXT NOT NULL UNIQUE,
+    host_ip            TEXT NOT NULL DEFAULT '',
     driver             TEXT NOT NULL,        -- libvirt, fake
     vcpus              INTEGER NOT NULL,
     memory_mb          BIGINT NOT NULL,
