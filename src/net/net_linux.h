@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * What the files of the linux driver share: one apply's context (the
+ * host as it was read at the start, what the state wants kept, the first
+ * failure), a veth pair between the root namespace and one of ours, and
+ * the DHCP and router steps.  Internal to src/net.
+ */
+#pragma once
+
+#include "net/net_link.h"
+
+/* A list of names (devices, namespaces) the state wants kept. */
+typedef struct NetNameList {
+        char **v;
+        size_t n, cap;
+} NetNameList;
+
+void net_name_list_add(NetNameList *l, const char *name);
+bool net_name_list_has(const NetNameList *l, const char *name);
+void net_name_list_done(NetNameList *l);
+
+/* One net_apply (or net_teardown) in progress. */
+typedef struct NetApply {
+        NetDriver *d;
+        const NetNames *names;
+        const NetState *state;
+        NetLinks root;           /* the root namespace's devices, as read at the start */
+        NetNameList keep_links;  /* prefixed devices of the root namespace the state wants */
+        NetNameList keep_ns;     /* prefixed namespaces the state wants */
+        Error *e;
+        int r;                   /* the first failure, or 0 */
+} NetApply;
+
+/* Records a failure (the first one is returned by net_apply) and returns r. */
+int net_apply_fail(NetApply *a, int r);
+
+/* A veth pair from a bridge of the root namespace into namespace ns. */
+typedef struct NetVeth {
+        const char *ns;
+        const char *outer;       /* its end in the root namespace, in bridge */
+        const char *inner;       /* its end in ns, with mac and addrs */
+        const char *bridge;
+        const char *mac;
+        unsigned mtu;            /* 0: leave it */
+        bool up;                 /* the inner end */
+        char **addrs;            /* "10.0.0.2/24", canonical, NULL-terminated */
+} NetVeth;
+
+/*
+ * Makes the pair exist and look as v says, given the devices ns has
+ * (inside).  Sets *ret_addrs_changed when the inner end's addresses
+ * changed (a daemon bound to them must restart).
+ */
+int net_veth_ensure(NetApply *a, const NetVeth *v, const NetLinks *inside, bool *ret_addrs_changed);
+
+/* The canonical "address/len" of a checked address or prefix (host bits kept), into buf. */
+void net_cidr_canonical(const char *s, char buf[static 64]);
+
+/* The bridge a leg of a router goes into; NULL (and a failure recorded) if there is none. */
+const char *net_leg_bridge(NetApply *a, const NetRouterLeg *leg, bool gateway, char buf[static NET_IFNAME_MAX + 1]);
+
+/* The DHCP namespace, its veth, files and dnsmasq of one network (net_dhcp.c). */
+int net_dhcp_apply(NetApply *a, const NetNetwork *net);
+/* Stops the dnsmasq whose files are in dir, if it is one of ours, and removes dir. */
+void net_dhcp_forget(const char *dir);
+
+/* The namespace, legs, forwarding, routes and NAT of one router (net_router.c). */
+int net_router_apply(NetApply *a, const NetRouter *r);
