@@ -250,6 +250,56 @@ static int check_port(const NetState *s, const NetPort *p, Error *e) {
                         if (streq((arr)[_i].field, (arr)[_j].field))                                         \
                                 return error_set(e, -EINVAL, "The state names " what " %s twice.", (arr)[_i].field)
 
+/* Fails if two owners would get one interface name (ids that share their first hex digits). */
+static int names_unique(const NetNames *n, const char *what, char kind, const char *const *ids, size_t count,
+                        Error *e) {
+        char (*names)[NET_IFNAME_MAX + 1] = xcalloc(count + 1, sizeof(*names));
+        int r = 0;
+        for (size_t i = 0; i < count && r == 0; i++) {
+                net_name_if(n, kind, ids[i], names[i]);
+                for (size_t j = 0; j < i && r == 0; j++)
+                        if (streq(names[i], names[j]) && !streq(ids[i], ids[j]))
+                                r = error_set(e, -EINVAL, "The %s %s and %s would share the device name %s.", what,
+                                              ids[j], ids[i], names[i]);
+        }
+        free(names);
+        return r;
+}
+
+static int check_names(const NetNames *n, const NetState *s, Error *e) {
+        size_t legs = 0;
+        for (size_t i = 0; i < s->n_routers; i++)
+                legs += s->routers[i].n_legs + (s->routers[i].gateway ? 1 : 0);
+        _cleanup_free_ const char **ids = xcalloc(s->n_networks + s->n_ports + legs + 1, sizeof(char *));
+        size_t k = 0;
+        int r;
+
+        for (size_t i = 0; i < s->n_networks; i++)
+                ids[i] = s->networks[i].id;
+        if ((r = names_unique(n, "networks", NET_KIND_BRIDGE, ids, s->n_networks, e)) < 0)
+                return r;
+        for (size_t i = 0; i < s->n_ports; i++)
+                ids[i] = s->ports[i].id;
+        if ((r = names_unique(n, "ports", NET_KIND_TAP, ids, s->n_ports, e)) < 0)
+                return r;
+        for (size_t i = 0; i < s->n_routers; i++) {
+                for (size_t j = 0; j < s->routers[i].n_legs; j++)
+                        ids[k++] = s->routers[i].legs[j].port_id;
+                if (s->routers[i].gateway)
+                        ids[k++] = s->routers[i].gateway->port_id;
+        }
+        if ((r = names_unique(n, "router ports", NET_KIND_LEG_OUTER, ids, k, e)) < 0)
+                return r;
+        /* One VXLAN device per VNI. */
+        for (size_t i = 0; i < s->n_networks; i++)
+                for (size_t j = 0; j < i; j++)
+                        if (streq(s->networks[i].type, "vxlan") && streq(s->networks[j].type, "vxlan") &&
+                            s->networks[i].segmentation_id == s->networks[j].segmentation_id)
+                                return error_set(e, -EINVAL, "The networks %s and %s have the same VNI %u.",
+                                                 s->networks[j].id, s->networks[i].id, s->networks[i].segmentation_id);
+        return 0;
+}
+
 int net_state_check(const NetNames *n, const NetState *s, Error *e) {
         NetNames copy;
         int r = net_names_init(&copy, n->prefix, e);
@@ -267,5 +317,5 @@ int net_state_check(const NetNames *n, const NetState *s, Error *e) {
         CHECK_UNIQUE(s->networks, s->n_networks, id, "network");
         CHECK_UNIQUE(s->routers, s->n_routers, id, "router");
         CHECK_UNIQUE(s->ports, s->n_ports, id, "port");
-        return 0;
+        return check_names(n, s, e);
 }
