@@ -15,6 +15,7 @@
  * stopped and started again.  When only the files changed (ports came or
  * went) it gets SIGHUP and re-reads them; it is never restarted per port.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -110,11 +111,8 @@ static bool gone(pid_t pid) {
         return p && p[1] == ' ' && p[2] == 'Z';
 }
 
-/* Stops the dnsmasq of dir's pid file if it is ours: SIGTERM, then SIGKILL. */
-static void stop(const char *dir) {
-        pid_t pid = pid_file_read(dir);
-        if (pid <= 0 || !is_ours(pid, dir))
-                return;
+/* SIGTERM, then SIGKILL when it is still there after STOP_TIMEOUT_USEC. */
+static void stop_pid(pid_t pid) {
         (void) kill(pid, SIGTERM);
         int64_t deadline = mono_usec() + STOP_TIMEOUT_USEC;
         while (!gone(pid)) {
@@ -125,8 +123,57 @@ static void stop(const char *dir) {
                 struct timespec ts = { 0, 10 * 1000 * 1000 };
                 nanosleep(&ts, NULL);
         }
+}
+
+/* Stops the dnsmasq of dir's pid file if it is ours. */
+static void stop(const char *dir) {
+        pid_t pid = pid_file_read(dir);
+        if (pid > 0 && is_ours(pid, dir))
+                stop_pid(pid);
         _cleanup_free_ char *path = xasprintf("%s/" NET_DNSMASQ_PID, dir);
         (void) unlink(path);
+}
+
+/* The namespace a dnsmasq of ours serves, from its --pid-file (".../<namespace>/dnsmasq.pid"), into buf. */
+static bool dnsmasq_namespace(char **cmd, char buf[static 64]) {
+        if (!cmd || !cmd[0] || !strstr(cmd[0], "dnsmasq"))
+                return false;
+        for (char **c = cmd; *c; c++) {
+                if (!startswith(*c, "--pid-file="))
+                        continue;
+                const char *path = *c + strlen("--pid-file="), *end = strrchr(path, '/');
+                if (!end || !streq(end, "/" NET_DNSMASQ_PID))
+                        return false;
+                const char *start = end;
+                while (start > path && start[-1] != '/')
+                        start--;
+                if ((size_t) (end - start) >= 64)
+                        return false;
+                memcpy(buf, start, (size_t) (end - start));
+                buf[end - start] = '\0';
+                return true;
+        }
+        return false;
+}
+
+void net_dhcp_reap(const NetNames *n, const NetNameList *keep_ns) {
+        _cleanup_free_ char *ours = xasprintf("%s" NET_NS_DHCP, n->prefix);
+        DIR *d = opendir("/proc");
+        struct dirent *de;
+        while (d && (de = readdir(d))) {
+                int64_t pid;
+                char ns[64];
+                if (parse_int64(de->d_name, 2, INT32_MAX, &pid) < 0 || pid == getpid())
+                        continue;
+                _cleanup_strv_free_ char **cmd = proc_cmdline((pid_t) pid);
+                if (!dnsmasq_namespace(cmd, ns) || !startswith(ns, ours))
+                        continue;
+                if (keep_ns && net_name_list_has(keep_ns, ns))
+                        continue;
+                stop_pid((pid_t) pid);
+        }
+        if (d)
+                closedir(d);
 }
 
 void net_dhcp_forget(const char *dir) {

@@ -13,7 +13,8 @@
  *   3. per network its bridge (no address: IPv6 off on it, addresses
  *      flushed), and its VXLAN or VLAN device;
  *   4. the root namespace's filter ruleset, in one `nft -f -` transaction
- *      that replaces the prefix's tables whole;
+ *      that replaces the prefix's tables whole, then each VM's tap (when
+ *      libvirt made it) into its bridge;
  *   5. per network with DHCP its namespace, veth and dnsmasq (net_dhcp.c);
  *   6. per router its namespace, legs, routes and NAT (net_router.c);
  *   7. whatever carries the prefix and the state no longer names: devices
@@ -276,6 +277,22 @@ static int network_ensure(NetApply *a, const NetNetwork *net) {
         return segment_ensure(a, net, br);
 }
 
+/*
+ * A VM's tap into its network's bridge, when the tap exists (libvirt
+ * makes it and plugs it in; a bridge deleted and made again by hand lost
+ * it, and a tap that appeared before its port was known may be loose).
+ */
+static int tap_ensure(NetApply *a, const NetPort *p) {
+        char tap[NET_IFNAME_MAX + 1], buf[NET_IFNAME_MAX + 1];
+        const NetNetwork *net = net_state_network(a->state, p->network_id);
+        const char *br = net_network_bridge(a->names, net, buf);
+        net_name_tap(a->names, p->id, tap);
+        const NetLink *l = net_links_find(&a->root, tap);
+        if (!l || (streq(l->master, br) && l->up))
+                return 0;
+        return net_ip(a->e, NULL, "link", "set", "dev", tap, "master", br, "up", NULL);
+}
+
 static int filter_load(NetApply *a, const Buf *rules) {
         const char *argv[] = { "nft", "-f", "-", NULL };
         return net_run(argv, rules->data, rules->len, a->e);
@@ -302,12 +319,13 @@ static void remove_stale(NetApply *a, bool teardown) {
         _cleanup_strv_free_ char **nss = net_netns_list(), **dirs = state_dirs(a);
         int r;
 
-        /* dnsmasq first, while its pid file still says which process is ours. */
+        /* dnsmasq first, while its pid file still says which process is ours; then any other of ours. */
         for (char **dir = dirs; *dir; dir++)
                 if (teardown || !net_name_list_has(&a->keep_ns, *dir)) {
                         _cleanup_free_ char *path = xasprintf("%s/%s", a->d->cfg.state_dir, *dir);
                         net_dhcp_forget(path);
                 }
+        net_dhcp_reap(a->names, teardown ? NULL : &a->keep_ns);
         for (char **ns = nss; *ns; ns++)
                 if (startswith(*ns, a->names->prefix) && (teardown || !net_name_list_has(&a->keep_ns, *ns))) {
                         r = net_ip(a->e, NULL, "netns", "del", *ns, NULL);
@@ -359,10 +377,16 @@ static int linux_apply(NetDriver *d, const NetState *state, Error *e) {
                 if (r < 0)
                         net_apply_fail(&a, r);
         }
+        /* The filter before the taps: a tap is never wired before its rules are in. */
         r = filter_load(&a, &rules);
         if (r < 0)
                 net_apply_fail(&a, r);
         buf_done(&rules);
+        for (size_t i = 0; r >= 0 && i < state->n_ports; i++) {
+                int k = tap_ensure(&a, &state->ports[i]);
+                if (k < 0)
+                        net_apply_fail(&a, k);
+        }
         /* The bridges may be new: what the veths go into is read again. */
         net_links_done(&a.root);
         r = net_links_read(NULL, &a.root, e);

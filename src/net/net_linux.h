@@ -64,5 +64,12 @@ int net_dhcp_apply(NetApply *a, const NetNetwork *net);
 /* Stops the dnsmasq whose files are in dir, if it is one of ours, and removes dir. */
 void net_dhcp_forget(const char *dir);
 
+/*
+ * Stops every dnsmasq of ours (found by the namespace its --pid-file is
+ * named after, wherever the state directory was) that serves a namespace
+ * not in keep_ns (NULL: all of them).
+ */
+void net_dhcp_reap(const NetNames *n, const NetNameList *keep_ns);
+
 /* The namespace, legs, forwarding, routes and NAT of one router (net_router.c). */
 int net_router_apply(NetApply *a, const NetRouter *r);
