@@ -261,6 +261,8 @@ int net_dnsmasq_argv(const NetNames *n, const NetNetwork *net, const char *dir, 
         argv_add(&a, xstrdup("--no-hosts"));
         argv_add(&a, xstrdup("--no-resolv"));
         argv_add(&a, xstrdup("--strict-order"));
+        /* A bare name ("vm2") is answered here, never forwarded: NODATA for its AAAA, not REFUSED. */
+        argv_add(&a, xstrdup("--domain-needed"));
         argv_add(&a, xstrdup("--except-interface=lo"));
         argv_add(&a, xstrdup("--bind-interfaces"));
         argv_add(&a, xasprintf("--interface=%s", dev));
