@@ -74,6 +74,9 @@ void net_cidr_canonical(const char *s, char buf[static 64]) {
 static int root_ipv6_off(NetApply *a, const char *dev) {
         char path[128];
         snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", dev);
+        /* No such file: no such device (or no IPv6 at all); the next ip command says which. */
+        if (access(path, F_OK) < 0 && errno == ENOENT)
+                return 0;
         return net_sysctl_set(NULL, path, "1", a->e);
 }
 
