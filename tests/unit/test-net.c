@@ -304,7 +304,7 @@ static void test_wrappers(void **state) {
         cfg.external_bridge = "bad\"bridge";
         assert_int_equal(net_open("fake", &cfg, &d, NULL), -EINVAL);
         cfg.external_bridge = NULL;
-        strcpy(cfg.names.prefix, "9");
+        snprintf(cfg.names.prefix, sizeof(cfg.names.prefix), "9");
         assert_int_equal(net_open("fake", &cfg, &d, NULL), -EINVAL);
         assert_null(net_close(NULL));
 }
