@@ -312,7 +312,8 @@ static char **state_dirs(NetApply *a) {
         if (d)
                 closedir(d);
         char **v = xcalloc(l.n + 1, sizeof(char *));
-        memcpy(v, l.v, l.n * sizeof(char *));
+        if (l.n > 0)
+                memcpy(v, l.v, l.n * sizeof(char *));
         free(l.v);
         return v;
 }
