@@ -168,6 +168,47 @@ static void put_elems(Buf *b, const Elems *l) {
         buf_puts(b, " }");
 }
 
+/*
+ * Address sets shared by every rule that names the same addresses: a
+ * remote group's members (the same for every port in the group) and a
+ * network's DHCP servers become one named set each, content-addressed
+ * ("a4-" or "a6-" and a hash of the sorted addresses), instead of one
+ * anonymous set per rule.  With N ports in a group that allows itself,
+ * that is N elements in the kernel instead of N * N.
+ */
+typedef struct SetCtx {
+        StrSet names;
+        Buf decls;
+} SetCtx;
+
+static int cmp_str(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* Writes l (canonical addresses of one family) as a value, or as @set when there are several. */
+static void put_addrs(Buf *b, SetCtx *ctx, int family, Elems *l) {
+        if (l->n == 1) {
+                buf_puts(b, l->v[0]);
+                return;
+        }
+        qsort(l->v, l->n, sizeof(char *), cmp_str);
+        Buf key = {};
+        for (size_t i = 0; i < l->n; i++)
+                buf_printf(&key, "%s,", l->v[i]);
+        char name[32];
+        snprintf(name, sizeof(name), "a%d-%016llx", family == AF_INET ? 4 : 6,
+                 (unsigned long long) hash_fnv1a(key.data));
+        buf_done(&key);
+        if (strset_add(&ctx->names, name)) {
+                buf_printf(&ctx->decls, "\tset %s {\n\t\ttypeof %s saddr\n\t\tflags interval\n\t\tauto-merge\n"
+                                        "\t\telements = { ", name, family == AF_INET ? "ip" : "ip6");
+                for (size_t i = 0; i < l->n; i++)
+                        buf_printf(&ctx->decls, "%s%s", i ? ", " : "", l->v[i]);
+                buf_puts(&ctx->decls, " }\n\t}\n");
+        }
+        buf_printf(b, "@%s", name);
+}
+
 /* ---- the security group of a port: inet family ---- */
 
 static const char *family_word(int ethertype) {
@@ -175,7 +216,7 @@ static const char *family_word(int ethertype) {
 }
 
 /* One security group rule; false if it can match nothing (a remote group without members of its family). */
-static bool put_rule(Buf *b, const NetRule *rule, const char *verdict) {
+static bool put_rule(Buf *b, SetCtx *ctx, const NetRule *rule, const char *verdict) {
         int proto = net_rule_protocol(rule);
         int family = rule->ethertype == 4 ? AF_INET : AF_INET6;
         const char *dir = rule->ingress ? "saddr" : "daddr";
@@ -203,7 +244,7 @@ static bool put_rule(Buf *b, const NetRule *rule, const char *verdict) {
         }
         if (remote.n > 0) {
                 buf_printf(b, " %s %s ", family_word(rule->ethertype), dir);
-                put_elems(b, &remote);
+                put_addrs(b, ctx, family, &remote);
         }
         elems_done(&remote);
 
@@ -246,7 +287,7 @@ static bool put_rule(Buf *b, const NetRule *rule, const char *verdict) {
  * may never act as a DHCP server or send router advertisements, whatever
  * its rules say.
  */
-static void put_egress_chain(Buf *b, const NetPort *p) {
+static void put_egress_chain(Buf *b, SetCtx *ctx, const NetPort *p) {
         buf_printf(b, "\tchain o-%s {\n", p->id);
         buf_puts(b, "\t\tct state established,related return\n"
                     "\t\tct state invalid drop\n"
@@ -255,16 +296,15 @@ static void put_egress_chain(Buf *b, const NetPort *p) {
                     "\t\ticmpv6 type nd-router-advert drop\n"
                     "\t\tmeta nfproto ipv4 udp sport 68 udp dport 67 return\n"
                     "\t\tmeta nfproto ipv6 udp sport 546 udp dport 547 return\n"
-                    "\t\ticmpv6 type { mld-listener-report, nd-router-solicit, nd-neighbor-solicit, "
-                    "nd-neighbor-advert, mld2-listener-report } return\n");
+                    "\t\ticmpv6 type @nd_out return\n");
         for (size_t i = 0; i < p->n_rules; i++)
                 if (!p->rules[i].ingress)
-                        put_rule(b, &p->rules[i], "return");
+                        put_rule(b, ctx, &p->rules[i], "return");
         buf_puts(b, "\t\tdrop\n\t}\n");
 }
 
 /* Traffic to the VM (ether daddr): DHCP replies from the network's DHCP port, neighbour discovery, its rules. */
-static void put_ingress_chain(Buf *b, const NetPort *p, const NetNetwork *net) {
+static void put_ingress_chain(Buf *b, SetCtx *ctx, const NetPort *p, const NetNetwork *net) {
         Elems dhcp = {};
         for (const char *const *ip = net->dhcp_ips; ip && *ip; ip++) {
                 char text[64];
@@ -282,16 +322,15 @@ static void put_ingress_chain(Buf *b, const NetPort *p, const NetNetwork *net) {
         /* Only the network's own DHCP server, when it has one; a provider network's may be outside. */
         if (dhcp.n > 0) {
                 buf_puts(b, " ip saddr ");
-                put_elems(b, &dhcp);
+                put_addrs(b, ctx, AF_INET, &dhcp);
         }
         elems_done(&dhcp);
         buf_puts(b, " accept\n"
                     "\t\tmeta nfproto ipv6 udp sport 547 udp dport 546 accept\n"
-                    "\t\ticmpv6 type { mld-listener-query, nd-router-advert, nd-neighbor-solicit, "
-                    "nd-neighbor-advert } accept\n");
+                    "\t\ticmpv6 type @nd_in accept\n");
         for (size_t i = 0; i < p->n_rules; i++)
                 if (p->rules[i].ingress)
-                        put_rule(b, &p->rules[i], "accept");
+                        put_rule(b, ctx, &p->rules[i], "accept");
         buf_puts(b, "\t\tdrop\n\t}\n");
 }
 
@@ -387,8 +426,8 @@ static void put_spoof_chain(Buf *b, const NetPort *p) {
                 put_elems(b, &v6);
                 buf_puts(b, " accept\n");
                 elems_done(&v6);
-                buf_printf(b, "\t\tether saddr %s ip6 saddr :: ip6 daddr ff02::/16 icmpv6 type { "
-                              "mld-listener-report, nd-neighbor-solicit, mld2-listener-report } accept\n", m->mac);
+                buf_printf(b, "\t\tether saddr %s ip6 saddr :: ip6 daddr ff02::/16 icmpv6 type @dad accept\n",
+                           m->mac);
         }
         buf_puts(b, "\t\tdrop\n\t}\n");
         macs_free(macs, n);
@@ -410,6 +449,7 @@ int net_nft_filter_build(const NetNames *n, const NetState *state, Buf *out, Err
         char inet[32], bridge[32];
         Elems zones = {}, egress = {}, ingress = {}, taps = {};
         StrSet keys = {};
+        SetCtx sets = {};
         Buf chains = {}, spoof = {};
         int r = net_state_check(n, state, e);
         if (r < 0)
@@ -460,8 +500,8 @@ int net_nft_filter_build(const NetNames *n, const NetState *state, Buf *out, Err
                         free(line);
                 }
                 macs_free(macs, nm);
-                put_egress_chain(&chains, p);
-                put_ingress_chain(&chains, p, net);
+                put_egress_chain(&chains, &sets, p);
+                put_ingress_chain(&chains, &sets, p, net);
                 put_spoof_chain(&spoof, p);
         }
 
@@ -476,8 +516,15 @@ int net_nft_filter_build(const NetNames *n, const NetState *state, Buf *out, Err
         put_map_elements(out, &egress);
         buf_puts(out, "\t}\n\tmap ingress {\n\t\ttypeof iifname . ether daddr : verdict\n");
         put_map_elements(out, &ingress);
-        buf_puts(out, "\t}\n"
-                      "\tchain zone {\n"
+        buf_puts(out, "\t}\n");
+        /* The ICMPv6 types of neighbour discovery a VM may send and receive, whatever its rules. */
+        buf_puts(out, "\tset nd_out {\n\t\ttypeof icmpv6 type\n\t\telements = { mld-listener-report, "
+                      "nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert, mld2-listener-report }\n\t}\n"
+                      "\tset nd_in {\n\t\ttypeof icmpv6 type\n\t\telements = { mld-listener-query, "
+                      "nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert }\n\t}\n");
+        if (sets.decls.len)
+                buf_append(out, sets.decls.data, sets.decls.len);
+        buf_puts(out, "\tchain zone {\n"
                       "\t\ttype filter hook prerouting priority raw; policy accept;\n"
                       "\t\tct zone set iifname map @zone\n"
                       "\t}\n"
@@ -493,8 +540,9 @@ int net_nft_filter_build(const NetNames *n, const NetState *state, Buf *out, Err
         buf_printf(out, "table bridge %s {\n", bridge);
         buf_puts(out, "\tmap port {\n\t\ttypeof iifname : verdict\n");
         put_map_elements(out, &taps);
-        buf_printf(out, "\t}\n"
-                        "\tchain prerouting {\n"
+        buf_puts(out, "\t}\n\tset dad {\n\t\ttypeof icmpv6 type\n\t\telements = { mld-listener-report, "
+                      "nd-neighbor-solicit, mld2-listener-report }\n\t}\n");
+        buf_printf(out, "\tchain prerouting {\n"
                         "\t\ttype filter hook prerouting priority filter; policy accept;\n"
                         "\t\tiifname vmap @port\n"
                         "\t\tiifname \"%s%c*\" drop\n"
@@ -508,6 +556,8 @@ int net_nft_filter_build(const NetNames *n, const NetState *state, Buf *out, Err
         elems_done(&ingress);
         elems_done(&taps);
         strset_done(&keys);
+        strset_done(&sets.names);
+        buf_done(&sets.decls);
         buf_done(&chains);
         buf_done(&spoof);
         return 0;
