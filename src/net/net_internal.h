@@ -93,6 +93,23 @@ bool net_rule_is_icmp(int proto, int ethertype);
 /* A protocol with ports (tcp, udp, sctp, dccp, udplite): port_min and port_max are a range. */
 bool net_rule_has_ports(int proto);
 
+/*
+ * The root namespace's filter ruleset as objects (chains, sets, map
+ * elements), so that the driver can load only what changed since the
+ * last load.  net_nft_filter_build() is model + script.
+ */
+typedef struct NftFilter NftFilter;
+int net_nft_filter_model(const NetNames *n, const NetState *state, NftFilter **ret, Error *e);
+NftFilter *net_nft_filter_free(NftFilter *f);
+/* The whole script (replaces both tables). */
+void net_nft_filter_script(const NetNames *n, const NftFilter *f, Buf *out);
+/*
+ * A script that turns the ruleset of old into that of new, given that
+ * the kernel holds exactly old: one transaction of set, element and chain
+ * changes.  Appends nothing when they are the same.
+ */
+void net_nft_filter_delta(const NetNames *n, const NftFilter *old, const NftFilter *new, Buf *out);
+
 /* Files of a DHCP namespace's dnsmasq, under its directory (state_dir/<namespace>). */
 #define NET_DNSMASQ_PID "dnsmasq.pid"
 #define NET_DNSMASQ_HOSTS "hosts"

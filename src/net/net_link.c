@@ -13,10 +13,15 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
 #include <sched.h>
 #include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+
+#include <arpa/inet.h>
 
 #include "util/exec.h"
 #include "util/jx.h"
@@ -241,4 +246,52 @@ int net_sysctl_set(const char *ns, const char *path, const char *value, Error *e
         if (r < 0)
                 return error_set(e, r, "Cannot set %s to %s in namespace %s: %s.", path, value, ns, strerror(-r));
         return 0;
+}
+
+int net_nft_genid(uint32_t *ret) {
+        struct {
+                struct nlmsghdr nh;
+                struct nfgenmsg g;
+        } req = {
+                .nh = { .nlmsg_len = sizeof(req), .nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETGEN,
+                        .nlmsg_flags = NLM_F_REQUEST, .nlmsg_seq = 1 },
+                .g = { .nfgen_family = AF_UNSPEC, .version = NFNETLINK_V0 },
+        };
+        struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+        char buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
+        _cleanup_close_ int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+        if (fd < 0)
+                return -errno;
+        if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *) &kernel, sizeof(kernel)) < 0)
+                return -errno;
+        ssize_t k;
+        do
+                k = recv(fd, buf, sizeof(buf), 0);
+        while (k < 0 && errno == EINTR);
+        if (k < 0)
+                return -errno;
+        for (struct nlmsghdr *nh = (struct nlmsghdr *) buf; NLMSG_OK(nh, (size_t) k); nh = NLMSG_NEXT(nh, k)) {
+                if (nh->nlmsg_type == NLMSG_ERROR) {
+                        const struct nlmsgerr *err = NLMSG_DATA(nh);
+                        return err->error < 0 ? err->error : -EIO;
+                }
+                if (nh->nlmsg_type != ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWGEN))
+                        continue;
+                size_t len = nh->nlmsg_len - NLMSG_LENGTH(sizeof(struct nfgenmsg));
+                struct nlattr *a = (struct nlattr *) ((char *) NLMSG_DATA(nh) + NLMSG_ALIGN(sizeof(struct nfgenmsg)));
+                while (len >= sizeof(*a) && a->nla_len >= sizeof(*a) && a->nla_len <= len) {
+                        if ((a->nla_type & NLA_TYPE_MASK) == NFTA_GEN_ID && a->nla_len >= NLA_HDRLEN + 4) {
+                                uint32_t v;
+                                memcpy(&v, (char *) a + NLA_HDRLEN, 4);
+                                *ret = ntohl(v);
+                                return 0;
+                        }
+                        size_t step = NLA_ALIGN(a->nla_len);
+                        if (step >= len)
+                                break;
+                        len -= step;
+                        a = (struct nlattr *) ((char *) a + step);
+                }
+        }
+        return -EIO;
 }

@@ -55,3 +55,10 @@ ino_t net_netns_inode(const char *name);
  * its own enters it, so the caller's threads never change namespace.
  */
 int net_sysctl_set(const char *ns, const char *path, const char *value, Error *e);
+
+/*
+ * The nftables generation of the caller's namespace: the kernel counts
+ * every committed ruleset transaction, whoever made it.  Equal to what it
+ * was right after our last load means nobody changed any table since.
+ */
+int net_nft_genid(uint32_t *ret);

@@ -296,11 +296,6 @@ static int tap_ensure(NetApply *a, const NetPort *p) {
         return net_ip(a->e, NULL, "link", "set", "dev", tap, "master", br, "up", NULL);
 }
 
-static int filter_load(NetApply *a, const Buf *rules) {
-        const char *argv[] = { "nft", "-f", "-", NULL };
-        return net_run(argv, rules->data, rules->len, a->e);
-}
-
 /* The directories of dnsmasqs under state_dir that carry the prefix. */
 static char **state_dirs(NetApply *a) {
         NetNameList l = {};
@@ -358,21 +353,19 @@ static void apply_done(NetApply *a) {
 
 static int linux_apply(NetDriver *d, const NetState *state, Error *e) {
         NetApply a = { .d = d, .names = &d->cfg.names, .state = state, .e = e };
-        Buf rules = {};
+        NftFilter *filter = NULL;
         int r;
 
-        r = net_nft_filter_build(a.names, state, &rules, e);
-        if (r < 0) {
-                buf_done(&rules);
+        r = net_nft_filter_model(a.names, state, &filter, e);
+        if (r < 0)
                 return r;
-        }
         r = net_sysctl_set(NULL, "/proc/sys/net/bridge/bridge-nf-call-iptables", "1", e);
         if (r >= 0)
                 r = net_sysctl_set(NULL, "/proc/sys/net/bridge/bridge-nf-call-ip6tables", "1", e);
         if (r >= 0)
                 r = net_links_read(NULL, &a.root, e);
         if (r < 0) {
-                buf_done(&rules);
+                net_nft_filter_free(filter);
                 return r;
         }
 
@@ -382,10 +375,9 @@ static int linux_apply(NetDriver *d, const NetState *state, Error *e) {
                         net_apply_fail(&a, r);
         }
         /* The filter before the taps: a tap is never wired before its rules are in. */
-        r = filter_load(&a, &rules);
+        r = net_filter_apply(d, d->data, state, TAKE_PTR(filter), e);
         if (r < 0)
                 net_apply_fail(&a, r);
-        buf_done(&rules);
         for (size_t i = 0; r >= 0 && i < state->n_ports; i++) {
                 int k = tap_ensure(&a, &state->ports[i]);
                 if (k < 0)
@@ -441,6 +433,7 @@ static int linux_teardown(NetDriver *d, Error *e) {
         if (r < 0)
                 return r;
         remove_stale(&a, true);
+        net_filter_forget(d, d->data);
         r = tables_with_prefix(&a, &tables);
         if (r < 0)
                 net_apply_fail(&a, r);
@@ -465,12 +458,22 @@ static int linux_open(NetDriver *d, Error *e) {
                         return error_set(e, r, "Cannot create the data plane's state directory %s: %s.",
                                          d->cfg.state_dir, strerror(-r));
         }
+        d->data = xcalloc(1, sizeof(NetFilterMemo));
         return 0;
+}
+
+static void linux_close(NetDriver *d) {
+        NetFilterMemo *m = d->data;
+        if (m)
+                net_nft_filter_free(m->loaded);
+        free(m);
+        d->data = NULL;
 }
 
 const NetDriverOps net_linux_ops = {
         .name = "linux",
         .open = linux_open,              /* 0.1 */
+        .close = linux_close,            /* 0.1 */
         .apply = linux_apply,            /* 0.1 */
         .teardown = linux_teardown,      /* 0.1 */
 };

@@ -71,5 +71,20 @@ void net_dhcp_forget(const char *dir);
  */
 void net_dhcp_reap(const NetNames *n, const NetNameList *keep_ns);
 
+/* What the linux driver remembers of the filter ruleset it last loaded (net_filter.c). */
+typedef struct NetFilterMemo {
+        NftFilter *loaded;       /* what the kernel holds, if known */
+        uint32_t genid;          /* the nftables generation right after it was loaded */
+} NetFilterMemo;
+
+/*
+ * Loads the ruleset of f (stolen) for state: only the difference from
+ * what was loaded last when the kernel's generation says nothing changed
+ * since, else both tables whole.
+ */
+int net_filter_apply(NetDriver *d, NetFilterMemo *m, const NetState *state, NftFilter *f, Error *e);
+/* Forgets what was loaded (a teardown). */
+void net_filter_forget(NetDriver *d, NetFilterMemo *m);
+
 /* The namespace, legs, forwarding, routes and NAT of one router (net_router.c). */
 int net_router_apply(NetApply *a, const NetRouter *r);

@@ -176,9 +176,15 @@ static void put_elems(Buf *b, const Elems *l) {
  * anonymous set per rule.  With N ports in a group that allows itself,
  * that is N elements in the kernel instead of N * N.
  */
+typedef struct NftObjs NftObjs;
+static void objs_add(NftObjs *l, const char *name, Buf *text);
+
 typedef struct SetCtx {
         StrSet names;
-        Buf decls;
+        struct NftObjs {
+                struct NftObj *v;
+                size_t n, cap;
+        } objs;
 } SetCtx;
 
 static int cmp_str(const void *a, const void *b) {
@@ -200,11 +206,13 @@ static void put_addrs(Buf *b, SetCtx *ctx, int family, Elems *l) {
                  (unsigned long long) hash_fnv1a(key.data));
         buf_done(&key);
         if (strset_add(&ctx->names, name)) {
-                buf_printf(&ctx->decls, "\tset %s {\n\t\ttypeof %s saddr\n\t\tflags interval\n\t\tauto-merge\n"
-                                        "\t\telements = { ", name, family == AF_INET ? "ip" : "ip6");
+                Buf decl = {};
+                buf_printf(&decl, "\tset %s {\n\t\ttypeof %s saddr\n\t\tflags interval\n\t\tauto-merge\n"
+                                  "\t\telements = { ", name, family == AF_INET ? "ip" : "ip6");
                 for (size_t i = 0; i < l->n; i++)
-                        buf_printf(&ctx->decls, "%s%s", i ? ", " : "", l->v[i]);
-                buf_puts(&ctx->decls, " }\n\t}\n");
+                        buf_printf(&decl, "%s%s", i ? ", " : "", l->v[i]);
+                buf_puts(&decl, " }\n\t}\n");
+                objs_add(&ctx->objs, name, &decl);
         }
         buf_printf(b, "@%s", name);
 }
@@ -433,7 +441,120 @@ static void put_spoof_chain(Buf *b, const NetPort *p) {
         macs_free(macs, n);
 }
 
-/* ---- the whole filter script ---- */
+/* ---- the whole filter ruleset, as objects ---- */
+
+/* A named object of a table (a chain or a set) and its whole declaration. */
+typedef struct NftObj {
+        char *name;
+        char *text;              /* "\tchain NAME {\n...\t}\n" */
+} NftObj;
+
+struct NftFilter {
+        Elems zone, egress, ingress; /* inet maps: "key : value" */
+        Elems taps;                  /* bridge map */
+        NftObjs sets;                /* inet: shared address sets */
+        NftObjs chains;              /* inet: o-/i- chains */
+        NftObjs spoof;               /* bridge: s- chains */
+};
+
+static void objs_add(NftObjs *l, const char *name, Buf *text) {
+        if (l->n == l->cap) {
+                l->cap = l->cap ? l->cap * 2 : 64;
+                l->v = xrealloc(l->v, l->cap * sizeof(NftObj));
+        }
+        l->v[l->n++] = (NftObj) { .name = xstrdup(name), .text = buf_steal(text) };
+}
+
+static void objs_done(NftObjs *l) {
+        for (size_t i = 0; i < l->n; i++) {
+                free(l->v[i].name);
+                free(l->v[i].text);
+        }
+        free(l->v);
+        *l = (NftObjs) {};
+}
+
+NftFilter *net_nft_filter_free(NftFilter *f) {
+        if (!f)
+                return NULL;
+        elems_done(&f->zone);
+        elems_done(&f->egress);
+        elems_done(&f->ingress);
+        elems_done(&f->taps);
+        objs_done(&f->sets);
+        objs_done(&f->chains);
+        objs_done(&f->spoof);
+        free(f);
+        return NULL;
+}
+
+int net_nft_filter_model(const NetNames *n, const NetState *state, NftFilter **ret, Error *e) {
+        StrSet keys = {};
+        SetCtx sets = {};
+        int r = net_state_check(n, state, e);
+        if (r < 0)
+                return r;
+        NftFilter *f = xcalloc(1, sizeof(*f));
+
+        for (size_t i = 0; i < state->n_networks; i++) {
+                char buf[NET_IFNAME_MAX + 1], *line;
+                const char *br = net_network_bridge(n, &state->networks[i], buf);
+                line = xasprintf("\"%s\" : %u", br, net_zone(state->networks[i].id));
+                /* Two flat networks on one provider bridge share its zone: the first one's. */
+                if (strset_add(&keys, br))
+                        elems_add(&f->zone, line);
+                free(line);
+        }
+
+        for (size_t i = 0; i < state->n_ports; i++) {
+                const NetPort *p = &state->ports[i];
+                const NetNetwork *net = net_state_network(state, p->network_id);
+                char tap[NET_IFNAME_MAX + 1], brbuf[NET_IFNAME_MAX + 1], *line, name[64];
+                const char *br = net_network_bridge(n, net, brbuf);
+                Buf b = {};
+
+                net_name_tap(n, p->id, tap);
+                if (!p->port_security) {
+                        line = xasprintf("\"%s\" : accept", tap);
+                        elems_add(&f->taps, line);
+                        free(line);
+                        continue;
+                }
+                line = xasprintf("\"%s\" : jump s-%s", tap, p->id);
+                elems_add(&f->taps, line);
+                free(line);
+
+                MacAddrs *macs;
+                size_t nm = port_macs(p, &macs);
+                for (size_t k = 0; k < nm; k++) {
+                        /* A MAC two ports claim on one bridge goes to the first: nft refuses a key twice. */
+                        _cleanup_free_ char *key = xasprintf("\"%s\" . %s", br, macs[k].mac);
+                        if (!strset_add(&keys, key))
+                                continue;
+                        line = xasprintf("%s : jump o-%s", key, p->id);
+                        elems_add(&f->egress, line);
+                        free(line);
+                        line = xasprintf("%s : jump i-%s", key, p->id);
+                        elems_add(&f->ingress, line);
+                        free(line);
+                }
+                macs_free(macs, nm);
+                put_egress_chain(&b, &sets, p);
+                snprintf(name, sizeof(name), "o-%s", p->id);
+                objs_add(&f->chains, name, &b);
+                put_ingress_chain(&b, &sets, p, net);
+                snprintf(name, sizeof(name), "i-%s", p->id);
+                objs_add(&f->chains, name, &b);
+                put_spoof_chain(&b, p);
+                snprintf(name, sizeof(name), "s-%s", p->id);
+                objs_add(&f->spoof, name, &b);
+        }
+        f->sets = sets.objs;
+        strset_done(&keys);
+        strset_done(&sets.names);
+        *ret = f;
+        return 0;
+}
 
 /* Writes "\t\telements = { a,\n\t\t\t     b }\n" for a named map, nothing when empty. */
 static void put_map_elements(Buf *b, const Elems *l) {
@@ -445,65 +566,15 @@ static void put_map_elements(Buf *b, const Elems *l) {
         buf_puts(b, " }\n");
 }
 
-int net_nft_filter_build(const NetNames *n, const NetState *state, Buf *out, Error *e) {
-        char inet[32], bridge[32];
-        Elems zones = {}, egress = {}, ingress = {}, taps = {};
-        StrSet keys = {};
-        SetCtx sets = {};
-        Buf chains = {}, spoof = {};
-        int r = net_state_check(n, state, e);
-        if (r < 0)
-                return r;
+static void put_objs(Buf *b, const NftObjs *l) {
+        for (size_t i = 0; i < l->n; i++)
+                buf_puts(b, l->v[i].text);
+}
 
+void net_nft_filter_script(const NetNames *n, const NftFilter *f, Buf *out) {
+        char inet[32], bridge[32];
         net_name_table(n, "filter", inet);
         net_name_table(n, "spoof", bridge);
-
-        for (size_t i = 0; i < state->n_networks; i++) {
-                char buf[NET_IFNAME_MAX + 1], *line;
-                const char *br = net_network_bridge(n, &state->networks[i], buf);
-                line = xasprintf("\"%s\" : %u", br, net_zone(state->networks[i].id));
-                /* Two flat networks on one provider bridge share its zone: the first one's. */
-                if (strset_add(&keys, br))
-                        elems_add(&zones, line);
-                free(line);
-        }
-
-        for (size_t i = 0; i < state->n_ports; i++) {
-                const NetPort *p = &state->ports[i];
-                const NetNetwork *net = net_state_network(state, p->network_id);
-                char tap[NET_IFNAME_MAX + 1], brbuf[NET_IFNAME_MAX + 1], *line;
-                const char *br = net_network_bridge(n, net, brbuf);
-
-                net_name_tap(n, p->id, tap);
-                if (!p->port_security) {
-                        line = xasprintf("\"%s\" : accept", tap);
-                        elems_add(&taps, line);
-                        free(line);
-                        continue;
-                }
-                line = xasprintf("\"%s\" : jump s-%s", tap, p->id);
-                elems_add(&taps, line);
-                free(line);
-
-                MacAddrs *macs;
-                size_t nm = port_macs(p, &macs);
-                for (size_t k = 0; k < nm; k++) {
-                        /* A MAC two ports claim on one bridge goes to the first: nft refuses a key twice. */
-                        _cleanup_free_ char *key = xasprintf("\"%s\" . %s", br, macs[k].mac);
-                        if (!strset_add(&keys, key))
-                                continue;
-                        line = xasprintf("%s : jump o-%s", key, p->id);
-                        elems_add(&egress, line);
-                        free(line);
-                        line = xasprintf("%s : jump i-%s", key, p->id);
-                        elems_add(&ingress, line);
-                        free(line);
-                }
-                macs_free(macs, nm);
-                put_egress_chain(&chains, &sets, p);
-                put_ingress_chain(&chains, &sets, p, net);
-                put_spoof_chain(&spoof, p);
-        }
 
         buf_puts(out, "# Security groups and anti-spoofing of gureum's ports (net_nft_filter_build).\n");
         buf_printf(out, "add table inet %s\ndelete table inet %s\n", inet, inet);
@@ -511,19 +582,18 @@ int net_nft_filter_build(const NetNames *n, const NetState *state, Buf *out, Err
 
         buf_printf(out, "table inet %s {\n", inet);
         buf_puts(out, "\tmap zone {\n\t\ttypeof iifname : ct zone\n");
-        put_map_elements(out, &zones);
+        put_map_elements(out, &f->zone);
         buf_puts(out, "\t}\n\tmap egress {\n\t\ttypeof iifname . ether saddr : verdict\n");
-        put_map_elements(out, &egress);
+        put_map_elements(out, &f->egress);
         buf_puts(out, "\t}\n\tmap ingress {\n\t\ttypeof iifname . ether daddr : verdict\n");
-        put_map_elements(out, &ingress);
+        put_map_elements(out, &f->ingress);
         buf_puts(out, "\t}\n");
         /* The ICMPv6 types of neighbour discovery a VM may send and receive, whatever its rules. */
         buf_puts(out, "\tset nd_out {\n\t\ttypeof icmpv6 type\n\t\telements = { mld-listener-report, "
                       "nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert, mld2-listener-report }\n\t}\n"
                       "\tset nd_in {\n\t\ttypeof icmpv6 type\n\t\telements = { mld-listener-query, "
                       "nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert }\n\t}\n");
-        if (sets.decls.len)
-                buf_append(out, sets.decls.data, sets.decls.len);
+        put_objs(out, &f->sets);
         buf_puts(out, "\tchain zone {\n"
                       "\t\ttype filter hook prerouting priority raw; policy accept;\n"
                       "\t\tct zone set iifname map @zone\n"
@@ -533,13 +603,12 @@ int net_nft_filter_build(const NetNames *n, const NetState *state, Buf *out, Err
                       "\t\tiifname . ether saddr vmap @egress\n"
                       "\t\tiifname . ether daddr vmap @ingress\n"
                       "\t}\n");
-        if (chains.len)
-                buf_append(out, chains.data, chains.len);
+        put_objs(out, &f->chains);
         buf_puts(out, "}\n");
 
         buf_printf(out, "table bridge %s {\n", bridge);
         buf_puts(out, "\tmap port {\n\t\ttypeof iifname : verdict\n");
-        put_map_elements(out, &taps);
+        put_map_elements(out, &f->taps);
         buf_puts(out, "\t}\n\tset dad {\n\t\ttypeof icmpv6 type\n\t\telements = { mld-listener-report, "
                       "nd-neighbor-solicit, mld2-listener-report }\n\t}\n");
         buf_printf(out, "\tchain prerouting {\n"
@@ -547,20 +616,152 @@ int net_nft_filter_build(const NetNames *n, const NetState *state, Buf *out, Err
                         "\t\tiifname vmap @port\n"
                         "\t\tiifname \"%s%c*\" drop\n"
                         "\t}\n", n->prefix, NET_KIND_TAP);
-        if (spoof.len)
-                buf_append(out, spoof.data, spoof.len);
+        put_objs(out, &f->spoof);
         buf_puts(out, "}\n");
+}
 
-        elems_done(&zones);
-        elems_done(&egress);
-        elems_done(&ingress);
-        elems_done(&taps);
-        strset_done(&keys);
-        strset_done(&sets.names);
-        buf_done(&sets.decls);
-        buf_done(&chains);
-        buf_done(&spoof);
+int net_nft_filter_build(const NetNames *n, const NetState *state, Buf *out, Error *e) {
+        NftFilter *f = NULL;
+        int r = net_nft_filter_model(n, state, &f, e);
+        if (r < 0)
+                return r;
+        net_nft_filter_script(n, f, out);
+        net_nft_filter_free(f);
         return 0;
+}
+
+/* ---- changes from one filter ruleset to the next ---- */
+
+/* An index of strings (the keys of elements, the names of objects) to their position. */
+typedef struct Index {
+        const char **keys;
+        size_t *pos;
+        size_t cap;
+} Index;
+
+static size_t key_len(const char *s, bool element) {
+        const char *sep = element ? strstr(s, " : ") : NULL;
+        return sep ? (size_t) (sep - s) : strlen(s);
+}
+
+static uint64_t hash_n(const char *s, size_t n) {
+        uint64_t h = 1469598103934665603ULL;
+        for (size_t i = 0; i < n; i++) {
+                h ^= (unsigned char) s[i];
+                h *= 1099511628211ULL;
+        }
+        return h;
+}
+
+static void index_build(Index *x, const char *const *keys, size_t n, size_t stride, bool element) {
+        x->cap = 2 * n + 16;
+        x->keys = xcalloc(x->cap, sizeof(char *));
+        x->pos = xcalloc(x->cap, sizeof(size_t));
+        for (size_t i = 0; i < n; i++) {
+                const char *k = *(const char *const *) ((const char *) keys + i * stride);
+                size_t len = key_len(k, element), j = hash_n(k, len) % x->cap;
+                while (x->keys[j])
+                        j = (j + 1) % x->cap;
+                x->keys[j] = k;
+                x->pos[j] = i;
+        }
+}
+
+/* The position of the entry whose key is k's, or SIZE_MAX. */
+static size_t index_find(const Index *x, const char *k, bool element) {
+        size_t len = key_len(k, element), j = hash_n(k, len) % x->cap;
+        for (; x->keys[j]; j = (j + 1) % x->cap)
+                if (key_len(x->keys[j], element) == len && memcmp(x->keys[j], k, len) == 0)
+                        return x->pos[j];
+        return SIZE_MAX;
+}
+
+static void index_done(Index *x) {
+        free(x->keys);
+        free(x->pos);
+        *x = (Index) {};
+}
+
+/* Map elements: removals (keys gone or changed) into del, additions (new or changed) into add. */
+static void delta_elements(Buf *del, Buf *add, const char *family, const char *table, const char *map,
+                           const Elems *old, const Elems *new) {
+        Index xo, xn;
+        Buf keys = {}, elems = {};
+        index_build(&xo, (const char *const *) old->v, old->n, sizeof(char *), true);
+        index_build(&xn, (const char *const *) new->v, new->n, sizeof(char *), true);
+        for (size_t i = 0; i < old->n; i++) {
+                size_t k = index_find(&xn, old->v[i], true);
+                if (k == SIZE_MAX || !streq(new->v[k], old->v[i]))
+                        buf_printf(&keys, "%s%.*s", keys.len ? ", " : "", (int) key_len(old->v[i], true), old->v[i]);
+        }
+        for (size_t i = 0; i < new->n; i++) {
+                size_t k = index_find(&xo, new->v[i], true);
+                if (k == SIZE_MAX || !streq(old->v[k], new->v[i]))
+                        buf_printf(&elems, "%s%s", elems.len ? ", " : "", new->v[i]);
+        }
+        if (keys.len)
+                buf_printf(del, "delete element %s %s %s { %s }\n", family, table, map, keys.data);
+        if (elems.len)
+                buf_printf(add, "add element %s %s %s { %s }\n", family, table, map, elems.data);
+        buf_done(&keys);
+        buf_done(&elems);
+        index_done(&xo);
+        index_done(&xn);
+}
+
+/*
+ * Objects: sets are content-addressed (same name, same text), chains are
+ * rewritten whole when their text changed.  New and changed ones go into
+ * put (chains flushed first, so no rule is ever there twice), removed
+ * ones into drop.
+ */
+static void delta_objs(Buf *put, Buf *drop, const char *family, const char *table, const char *kind,
+                       const NftObjs *old, const NftObjs *new) {
+        Index xo, xn;
+        index_build(&xo, old->n ? (const char *const *) &old->v[0].name : NULL, old->n, sizeof(NftObj), false);
+        index_build(&xn, new->n ? (const char *const *) &new->v[0].name : NULL, new->n, sizeof(NftObj), false);
+        for (size_t i = 0; i < new->n; i++) {
+                size_t k = index_find(&xo, new->v[i].name, false);
+                if (k != SIZE_MAX && streq(old->v[k].text, new->v[i].text))
+                        continue;
+                if (streq(kind, "chain"))
+                        buf_printf(put, "add chain %s %s %s\nflush chain %s %s %s\n", family, table, new->v[i].name,
+                                   family, table, new->v[i].name);
+                buf_printf(put, "table %s %s {\n%s}\n", family, table, new->v[i].text);
+        }
+        for (size_t i = 0; i < old->n; i++)
+                if (index_find(&xn, old->v[i].name, false) == SIZE_MAX)
+                        buf_printf(drop, "delete %s %s %s %s\n", kind, family, table, old->v[i].name);
+        index_done(&xo);
+        index_done(&xn);
+}
+
+void net_nft_filter_delta(const NetNames *n, const NftFilter *old, const NftFilter *new, Buf *out) {
+        char inet[32], bridge[32];
+        Buf add_sets = {}, drop_sets = {}, del_elems = {}, add_elems = {}, put_chains = {}, drop_chains = {};
+        net_name_table(n, "filter", inet);
+        net_name_table(n, "spoof", bridge);
+
+        delta_objs(&add_sets, &drop_sets, "inet", inet, "set", &old->sets, &new->sets);
+        delta_elements(&del_elems, &add_elems, "inet", inet, "zone", &old->zone, &new->zone);
+        delta_elements(&del_elems, &add_elems, "inet", inet, "egress", &old->egress, &new->egress);
+        delta_elements(&del_elems, &add_elems, "inet", inet, "ingress", &old->ingress, &new->ingress);
+        delta_elements(&del_elems, &add_elems, "bridge", bridge, "port", &old->taps, &new->taps);
+        delta_objs(&put_chains, &drop_chains, "inet", inet, "chain", &old->chains, &new->chains);
+        delta_objs(&put_chains, &drop_chains, "bridge", bridge, "chain", &old->spoof, &new->spoof);
+
+        /*
+         * One transaction, in an order the kernel accepts: new sets before
+         * the rules that use them; elements that jump to a chain removed
+         * before the chain; chains written before elements jump to them;
+         * sets dropped after the rules that used them are gone.
+         */
+        Buf *parts[] = { &add_sets, &del_elems, &drop_chains, &put_chains, &add_elems, &drop_sets };
+        for (size_t i = 0; i < ELEMENTSOF(parts); i++) {
+                if (parts[i]->len)
+                        buf_append(out, parts[i]->data, parts[i]->len);
+                buf_done(parts[i]);
+        }
 }
 
 /* ---- a router's NAT ---- */

@@ -25,6 +25,7 @@ static const char usage[] =
         "  teardown                         remove everything with the prefix\n"
         "  filter STATE.json                print the root namespace's nft ruleset\n"
         "  router STATE.json ROUTER_ID      print a router's nft ruleset\n"
+        "  delta OLD.json NEW.json          print the nft script from OLD's filter ruleset to NEW's\n"
         "  dnsmasq STATE.json NETWORK_ID DIR  print a network's dnsmasq files and command line\n"
         "  names KIND ID                    print a name (bridge, tap, dhcp-ns, router-ns)\n"
         "STATE.json may be '-' for standard input.\n";
@@ -144,6 +145,25 @@ int main(int argc, char **argv) {
                 if (r >= 0)
                         fwrite(b.data, 1, b.len, stdout);
                 buf_done(&b);
+                return r < 0 ? fail(r, &e) : 0;
+        }
+        if (streq(cmd, "delta") && left == 2) {
+                _cleanup_net_state_doc_ NetStateDoc *next = NULL;
+                NftFilter *a = NULL, *b = NULL;
+                r = load(argv[i + 1], &next, &e);
+                if (r >= 0)
+                        r = net_nft_filter_model(&cfg.names, s, &a, &e);
+                if (r >= 0)
+                        r = net_nft_filter_model(&cfg.names, &next->state, &b, &e);
+                if (r >= 0) {
+                        Buf out = {};
+                        net_nft_filter_delta(&cfg.names, a, b, &out);
+                        if (out.len)
+                                fwrite(out.data, 1, out.len, stdout);
+                        buf_done(&out);
+                }
+                net_nft_filter_free(a);
+                net_nft_filter_free(b);
                 return r < 0 ? fail(r, &e) : 0;
         }
         if (streq(cmd, "router") && left == 2) {
