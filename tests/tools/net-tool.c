@@ -23,6 +23,8 @@ static const char usage[] =
         "usage: net-tool [--driver linux|fake] --prefix P [--state-dir DIR] [--external-bridge BR] COMMAND [ARGS]\n"
         "  apply STATE.json [--repeat N]    make the host match the state (N times, printing each time in us)\n"
         "  teardown                         remove everything with the prefix\n"
+        "  serve                            apply each state read from stdin (one JSON a line) with one\n"
+        "                                   driver, as a daemon would; prints net_apply's time in us per line\n"
         "  filter STATE.json                print the root namespace's nft ruleset\n"
         "  router STATE.json ROUTER_ID      print a router's nft ruleset\n"
         "  delta OLD.json NEW.json          print the nft script from OLD's filter ruleset to NEW's\n"
@@ -112,6 +114,26 @@ int main(int argc, char **argv) {
                 return r < 0 ? fail(r, &e) : 0;
         }
 
+        if (streq(cmd, "serve") && left == 0) {
+                NetDriver *d = NULL;
+                char *line = NULL;
+                size_t cap = 0;
+                ssize_t len;
+                r = net_open(driver, &cfg, &d, &e);
+                while (r >= 0 && (len = getline(&line, &cap, stdin)) > 0) {
+                        _cleanup_net_state_doc_ NetStateDoc *doc = NULL;
+                        r = net_state_parse(line, (size_t) len, &doc, &e);
+                        if (r < 0)
+                                break;
+                        int64_t t = mono_usec();
+                        r = net_apply(d, &doc->state, &e);
+                        printf("%lld\n", (long long) (mono_usec() - t));
+                        fflush(stdout);
+                }
+                free(line);
+                net_close(d);
+                return r < 0 ? fail(r, &e) : 0;
+        }
         if (left < 1) {
                 fputs(usage, stderr);
                 return 2;
