@@ -137,12 +137,12 @@ static void mac_text(const char *s, char buf[static 18]) {
 typedef struct Elems {
         char **v;
         size_t n, cap;
+        StrSet seen;             /* the same strings, to find one in O(1) */
 } Elems;
 
 static void elems_add(Elems *l, const char *s) {
-        for (size_t i = 0; i < l->n; i++)
-                if (streq(l->v[i], s))
-                        return;
+        if (!strset_add(&l->seen, s))
+                return;
         if (l->n == l->cap) {
                 l->cap = l->cap ? l->cap * 2 : 8;
                 l->v = xrealloc(l->v, l->cap * sizeof(char *));
@@ -154,6 +154,7 @@ static void elems_done(Elems *l) {
         for (size_t i = 0; i < l->n; i++)
                 free(l->v[i]);
         free(l->v);
+        strset_done(&l->seen);
         *l = (Elems) {};
 }
 
