@@ -231,21 +231,6 @@ static int dhcp_apply(NetApply *a, const NetNetwork *net) {
         if (r < 0)
                 return r;
 
-        if (net_netns_inode(ns) == 0) {
-                r = net_ip(a->e, NULL, "netns", "add", ns, NULL);
-                if (r < 0)
-                        return r;
-        }
-        r = net_links_read(ns, &inside, a->e);
-        if (r < 0)
-                return r;
-        const NetLink *lo = net_links_find(&inside, "lo");
-        if (!lo || !lo->up) {
-                r = net_ip(a->e, ns, "link", "set", "dev", "lo", "up", NULL);
-                if (r < 0)
-                        return r;
-        }
-
         size_t k = 0;
         for (const char *const *ip = net->dhcp_ips; ip && *ip; ip++)
                 k++;
@@ -262,9 +247,37 @@ static int dhcp_apply(NetApply *a, const NetNetwork *net) {
                 .ns = ns, .outer = outer, .inner = inner, .bridge = net_network_bridge(n, net, brbuf),
                 .mac = net->dhcp_mac, .mtu = net->mtu, .up = true, .addrs = addrs,
         };
-        r = net_veth_ensure(a, &v, &inside, &addrs_changed);
-        if (r < 0)
-                return r;
+        /* What the namespace must hold, as one number: its veth's MAC, MTU, bridge and addresses. */
+        Buf want = {};
+        buf_printf(&want, "%s|%u|%s|%s", v.mac, v.mtu, v.bridge, v.outer);
+        for (char **ip = addrs; *ip; ip++)
+                buf_printf(&want, "|%s", *ip);
+        uint64_t config = hash_fnv1a(want.data);
+        buf_done(&want);
+        const NetLink *root_end = net_links_find(&a->root, outer);
+        bool fresh = root_end && streq(root_end->master, v.bridge) && root_end->up &&
+                     net_ns_memo_fresh(a, ns, config, NULL);
+        if (!fresh) {
+                net_ns_memo_forget(a, ns);
+                if (net_netns_inode(ns) == 0) {
+                        r = net_ip(a->e, NULL, "netns", "add", ns, NULL);
+                        if (r < 0)
+                                return r;
+                }
+                r = net_links_read(ns, &inside, a->e);
+                if (r < 0)
+                        return r;
+                const NetLink *lo = net_links_find(&inside, "lo");
+                if (!lo || !lo->up) {
+                        r = net_ip(a->e, ns, "link", "set", "dev", "lo", "up", NULL);
+                        if (r < 0)
+                                return r;
+                }
+                r = net_veth_ensure(a, &v, &inside, &addrs_changed);
+                if (r < 0)
+                        return r;
+                net_ns_memo_set(a, ns, config, 0);
+        }
 
         r = mkdir_p(dir, 0750);
         if (r < 0)

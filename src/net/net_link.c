@@ -206,7 +206,8 @@ static int sysctl_write_here(const char *path, const char *value) {
 
 typedef struct NsJob {
         int nsfd;
-        const char *path, *value;
+        int (*fn)(void *arg);
+        void *arg;
         int r;
 } NsJob;
 
@@ -217,8 +218,33 @@ static void *ns_thread(void *p) {
                 job->r = -errno;
                 return NULL;
         }
-        job->r = sysctl_write_here(job->path, job->value);
+        job->r = job->fn(job->arg);
         return NULL;
+}
+
+int net_netns_call(const char *ns, int (*fn)(void *arg), void *arg) {
+        char nspath[128];
+        snprintf(nspath, sizeof(nspath), NETNS_DIR "/%s", ns);
+        NsJob job = { .nsfd = open(nspath, O_RDONLY | O_CLOEXEC), .fn = fn, .arg = arg };
+        if (job.nsfd < 0)
+                return -errno;
+        pthread_t t;
+        int r = -pthread_create(&t, NULL, ns_thread, &job);
+        if (r == 0) {
+                pthread_join(t, NULL);
+                r = job.r;
+        }
+        close(job.nsfd);
+        return r;
+}
+
+typedef struct SysctlArg {
+        const char *path, *value;
+} SysctlArg;
+
+static int sysctl_job(void *p) {
+        SysctlArg *a = p;
+        return sysctl_write_here(a->path, a->value);
 }
 
 int net_sysctl_set(const char *ns, const char *path, const char *value, Error *e) {
@@ -229,20 +255,7 @@ int net_sysctl_set(const char *ns, const char *path, const char *value, Error *e
                         return error_set(e, r, "Cannot set %s to %s: %s.", path, value, strerror(-r));
                 return 0;
         }
-        char nspath[128];
-        snprintf(nspath, sizeof(nspath), NETNS_DIR "/%s", ns);
-        NsJob job = { .nsfd = open(nspath, O_RDONLY | O_CLOEXEC), .path = path, .value = value };
-        if (job.nsfd < 0) {
-                r = -errno;
-                return error_set(e, r, "Cannot open the namespace %s: %s.", ns, strerror(-r));
-        }
-        pthread_t t;
-        r = -pthread_create(&t, NULL, ns_thread, &job);
-        if (r == 0) {
-                pthread_join(t, NULL);
-                r = job.r;
-        }
-        close(job.nsfd);
+        r = net_netns_call(ns, sysctl_job, &(SysctlArg) { path, value });
         if (r < 0)
                 return error_set(e, r, "Cannot set %s to %s in namespace %s: %s.", path, value, ns, strerror(-r));
         return 0;
@@ -294,4 +307,12 @@ int net_nft_genid(uint32_t *ret) {
                 }
         }
         return -EIO;
+}
+
+static int genid_job(void *p) {
+        return net_nft_genid(p);
+}
+
+int net_nft_genid_in(const char *ns, uint32_t *ret) {
+        return net_netns_call(ns, genid_job, ret);
 }

@@ -49,6 +49,9 @@ char **net_netns_list(void);
 /* The inode of namespace name (its identity), or 0 if it does not exist. */
 ino_t net_netns_inode(const char *name);
 
+/* Runs fn(arg) in a thread that entered namespace ns, and returns what it returned (or -errno). */
+int net_netns_call(const char *ns, int (*fn)(void *arg), void *arg);
+
 /*
  * Sets a sysctl (a path under /proc/sys) to value unless it already has
  * it, in namespace ns (NULL: the caller's).  In a namespace, a thread of
@@ -62,3 +65,5 @@ int net_sysctl_set(const char *ns, const char *path, const char *value, Error *e
  * was right after our last load means nobody changed any table since.
  */
 int net_nft_genid(uint32_t *ret);
+/* The same in namespace ns. */
+int net_nft_genid_in(const char *ns, uint32_t *ret);

@@ -28,6 +28,7 @@
  * multi-part changes, and each is one kernel transaction.
  */
 #include <dirent.h>
+#include <time.h>
 
 #include "net/net_linux.h"
 #include "util/exec.h"
@@ -56,6 +57,59 @@ void net_name_list_done(NetNameList *l) {
                 free(l->v[i]);
         free(l->v);
         *l = (NetNameList) {};
+}
+
+static int64_t mono_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static NetNsMemo *memo_find(NetApply *a, const char *ns, bool create) {
+        NetLinuxData *data = a->d->data;
+        for (size_t i = 0; i < data->n_ns; i++)
+                if (streq(data->ns[i].name, ns))
+                        return &data->ns[i];
+        if (!create)
+                return NULL;
+        if (data->n_ns == data->cap_ns) {
+                data->cap_ns = data->cap_ns ? data->cap_ns * 2 : 16;
+                data->ns = xrealloc(data->ns, data->cap_ns * sizeof(NetNsMemo));
+        }
+        NetNsMemo *m = &data->ns[data->n_ns++];
+        *m = (NetNsMemo) { .name = xstrdup(ns) };
+        return m;
+}
+
+bool net_ns_memo_fresh(NetApply *a, const char *ns, uint64_t config, const uint32_t *genid) {
+        NetNsMemo *m = memo_find(a, ns, false);
+        if (!m || m->ino == 0 || m->config != config || mono_usec() - m->checked_usec > NET_NS_RECHECK_USEC)
+                return false;
+        if (net_netns_inode(ns) != m->ino)
+                return false;
+        return !genid || *genid == m->genid;
+}
+
+void net_ns_memo_set(NetApply *a, const char *ns, uint64_t config, uint32_t genid) {
+        NetNsMemo *m = memo_find(a, ns, true);
+        m->ino = net_netns_inode(ns);
+        m->config = config;
+        m->genid = genid;
+        m->checked_usec = mono_usec();
+}
+
+void net_ns_memo_forget(NetApply *a, const char *ns) {
+        NetNsMemo *m = memo_find(a, ns, false);
+        if (m)
+                m->ino = 0;
+}
+
+static void memos_done(NetLinuxData *data) {
+        for (size_t i = 0; i < data->n_ns; i++)
+                free(data->ns[i].name);
+        free(data->ns);
+        data->ns = NULL;
+        data->n_ns = data->cap_ns = 0;
 }
 
 int net_apply_fail(NetApply *a, int r) {
@@ -375,7 +429,7 @@ static int linux_apply(NetDriver *d, const NetState *state, Error *e) {
                         net_apply_fail(&a, r);
         }
         /* The filter before the taps: a tap is never wired before its rules are in. */
-        r = net_filter_apply(d, d->data, state, TAKE_PTR(filter), e);
+        r = net_filter_apply(d, &((NetLinuxData *) d->data)->filter, state, TAKE_PTR(filter), e);
         if (r < 0)
                 net_apply_fail(&a, r);
         for (size_t i = 0; r >= 0 && i < state->n_ports; i++) {
@@ -433,7 +487,8 @@ static int linux_teardown(NetDriver *d, Error *e) {
         if (r < 0)
                 return r;
         remove_stale(&a, true);
-        net_filter_forget(d, d->data);
+        net_filter_forget(d, &((NetLinuxData *) d->data)->filter);
+        memos_done(d->data);
         r = tables_with_prefix(&a, &tables);
         if (r < 0)
                 net_apply_fail(&a, r);
@@ -458,15 +513,17 @@ static int linux_open(NetDriver *d, Error *e) {
                         return error_set(e, r, "Cannot create the data plane's state directory %s: %s.",
                                          d->cfg.state_dir, strerror(-r));
         }
-        d->data = xcalloc(1, sizeof(NetFilterMemo));
+        d->data = xcalloc(1, sizeof(NetLinuxData));
         return 0;
 }
 
 static void linux_close(NetDriver *d) {
-        NetFilterMemo *m = d->data;
-        if (m)
-                net_nft_filter_free(m->loaded);
-        free(m);
+        NetLinuxData *data = d->data;
+        if (data) {
+                net_nft_filter_free(data->filter.loaded);
+                memos_done(data);
+        }
+        free(data);
         d->data = NULL;
 }
 

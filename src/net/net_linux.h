@@ -86,5 +86,39 @@ int net_filter_apply(NetDriver *d, NetFilterMemo *m, const NetState *state, NftF
 /* Forgets what was loaded (a teardown). */
 void net_filter_forget(NetDriver *d, NetFilterMemo *m);
 
+/*
+ * What the driver made in one of its namespaces at the last apply that
+ * checked it whole: the namespace (its inode), a hash of what it was
+ * asked to hold, the nftables generation there after our load, and
+ * when.  While all of that still holds (and the root ends of its veths
+ * are in place), the next apply skips reading the namespace: a host with
+ * many networks then pays per change, not per network.  A namespace
+ * deleted or made again, a veth gone, a changed request, a changed
+ * ruleset, or NET_NS_RECHECK_USEC passing all mean a whole check.
+ */
+#define NET_NS_RECHECK_USEC (60 * 1000000LL)
+
+typedef struct NetNsMemo {
+        char *name;
+        ino_t ino;
+        uint64_t config;
+        uint32_t genid;
+        int64_t checked_usec;
+} NetNsMemo;
+
+/* The linux driver's NetDriver.data. */
+typedef struct NetLinuxData {
+        NetFilterMemo filter;
+        NetNsMemo *ns;
+        size_t n_ns, cap_ns;
+} NetLinuxData;
+
+/* True if namespace ns was checked whole recently and holds config (and, for genid != NULL, that ruleset). */
+bool net_ns_memo_fresh(NetApply *a, const char *ns, uint64_t config, const uint32_t *genid);
+/* Records a whole check of ns that found (or made) config. */
+void net_ns_memo_set(NetApply *a, const char *ns, uint64_t config, uint32_t genid);
+/* Forgets ns (its check failed). */
+void net_ns_memo_forget(NetApply *a, const char *ns);
+
 /* The namespace, legs, forwarding, routes and NAT of one router (net_router.c). */
 int net_router_apply(NetApply *a, const NetRouter *r);

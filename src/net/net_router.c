@@ -12,6 +12,7 @@
  */
 #include "net/net_linux.h"
 
+#include "net/net_json.h"
 #include "util/exec.h"
 #include "util/jx.h"
 
@@ -152,6 +153,56 @@ static int leg_ensure(NetApply *a, const NetRouter *rt, const char *ns, const Ne
         return net_veth_ensure(a, &v, inside, NULL);
 }
 
+static uint64_t router_config(NetApply *a, const NetRouter *rt, const Buf *nat) {
+        NetState one = { .routers = rt, .n_routers = 1 };
+        json_t *j = net_state_to_json(&one);
+        _cleanup_free_ char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+        json_decref(j);
+        Buf all = {};
+        buf_printf(&all, "%s|%s", text ? text : "", nat->data ? nat->data : "");
+        for (size_t i = 0; i <= rt->n_legs; i++) {
+                const NetRouterLeg *leg = i < rt->n_legs ? &rt->legs[i] : rt->gateway;
+                const NetNetwork *net = leg ? net_state_network(a->state, leg->network_id) : NULL;
+                char buf[NET_IFNAME_MAX + 1];
+                if (leg)
+                        buf_printf(&all, "|%s|%u", net ? net_network_bridge(a->names, net, buf)
+                                                       : a->d->cfg.external_bridge ? a->d->cfg.external_bridge : "",
+                                   net ? net->mtu : 0);
+        }
+        uint64_t h = hash_fnv1a(all.data);
+        buf_done(&all);
+        return h;
+}
+
+/* True if the root end of every leg is where it belongs. */
+static bool legs_in_place(NetApply *a, const NetRouter *rt) {
+        for (size_t i = 0; i <= rt->n_legs; i++) {
+                const NetRouterLeg *leg = i < rt->n_legs ? &rt->legs[i] : rt->gateway;
+                char outer[NET_IFNAME_MAX + 1], brbuf[NET_IFNAME_MAX + 1];
+                if (!leg)
+                        continue;
+                const NetNetwork *net = net_state_network(a->state, leg->network_id);
+                const char *br = net ? net_network_bridge(a->names, net, brbuf) : a->d->cfg.external_bridge;
+                net_name_if(a->names, NET_KIND_LEG_OUTER, leg->port_id, outer);
+                const NetLink *l = net_links_find(&a->root, outer);
+                if (!l || !br || !streq(l->master, br) || !l->up)
+                        return false;
+        }
+        return true;
+}
+
+static int keep_legs(NetApply *a, const NetRouter *rt) {
+        for (size_t i = 0; i <= rt->n_legs; i++) {
+                const NetRouterLeg *leg = i < rt->n_legs ? &rt->legs[i] : rt->gateway;
+                char outer[NET_IFNAME_MAX + 1];
+                if (!leg)
+                        continue;
+                net_name_if(a->names, NET_KIND_LEG_OUTER, leg->port_id, outer);
+                net_name_list_add(&a->keep_links, outer);
+        }
+        return 0;
+}
+
 static int router_apply(NetApply *a, const NetRouter *rt) {
         char ns[64];
         _cleanup_(linksp_done) NetLinks inside = {};
@@ -166,6 +217,16 @@ static int router_apply(NetApply *a, const NetRouter *rt) {
                 buf_done(&nat);
                 return r;
         }
+
+        /* What the namespace must hold, as one number: the router, its ruleset, its legs' bridges. */
+        uint64_t config = router_config(a, rt, &nat);
+        uint32_t genid = 0;
+        if (legs_in_place(a, rt) && net_nft_genid_in(ns, &genid) == 0 && net_ns_memo_fresh(a, ns, config, &genid)) {
+                buf_done(&nat);
+                /* Still keep the legs' names, or the removal step would take them. */
+                return keep_legs(a, rt);
+        }
+        net_ns_memo_forget(a, ns);
         if (net_netns_inode(ns) == 0) {
                 r = net_ip(a->e, NULL, "netns", "add", ns, NULL);
                 if (r < 0) {
@@ -227,6 +288,8 @@ static int router_apply(NetApply *a, const NetRouter *rt) {
         r = net_run(argv, nat.data, nat.len, a->e);
         first = first < 0 ? first : r;
         buf_done(&nat);
+        if (first >= 0 && net_nft_genid_in(ns, &genid) == 0)
+                net_ns_memo_set(a, ns, config, genid);
         return first;
 }
 

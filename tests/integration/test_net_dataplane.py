@@ -138,6 +138,23 @@ class Host:
     def apply(self, state, check=True):
         return self.tool("apply", "-", input=json.dumps(state), check=check)
 
+    def serve(self):
+        """A long-lived driver, as gureumd holds one (net-tool serve): it remembers what it made."""
+        cmd = [str(NET_TOOL), "--prefix", self.prefix, "--state-dir", str(self.state_dir)]
+        if self.external_bridge:
+            cmd += ["--external-bridge", self.external_bridge]
+        p = subprocess.Popen(cmd + ["serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, start_new_session=True)
+        self.procs.append(p)
+
+        def apply(state):
+            p.stdin.write(json.dumps(state) + "\n")
+            p.stdin.flush()
+            ready, _, _ = select.select([p.stdout], [], [], 120)
+            line = p.stdout.readline() if ready else ""
+            assert line.strip().isdigit(), f"net-tool serve failed: {p.stderr.read() if not line else line}"
+        return apply
+
     def teardown(self):
         return self.tool("teardown", check=False)
 
@@ -636,3 +653,43 @@ def test_filter_deltas_match_whole_loads(host):
     assert checked >= 90
     # From a state to itself there is nothing to do.
     assert host.tool("delta", states[0], states[0]).stdout == ""
+
+
+def test_long_lived_driver_repairs_drift(host):
+    """A driver that remembers what it made (gureumd's case) still sees and repairs drift."""
+    ext_id, net_id, router_id = new_id(), new_id(), new_id()
+    state, net_id, p1, p2 = two_vm_state(host, [ICMP_IN], [ICMP_IN])
+    state["routers"] = [{"id": router_id, "legs": [
+        {"port_id": new_id(), "network_id": net_id, "mac": "fa:16:3e:00:50:01", "ips": ["10.0.0.1/24"]}]}]
+    vm1, vm2 = host.vm("vm1", p1), host.vm("vm2", p2)
+    apply = host.serve()
+    apply(state)
+    assert host.dhcp(vm1)["ip"] == "10.0.0.10"
+    host.set_ip(vm2, "10.0.0.11/24")
+    host.wait_ping(vm1, "10.0.0.1")
+    apply(state)  # nothing changed: the namespaces are not even read
+
+    run("ip", "netns", "del", host.dhcp_ns(net_id))
+    apply(state)
+    assert host.dhcp(vm1)["ip"] == "10.0.0.10"
+
+    os.kill(host.dnsmasq_pid(net_id), signal.SIGKILL)
+    apply(state)
+    assert host.dhcp(vm1)["ip"] == "10.0.0.10"
+
+    run("ip", "link", "del", host.name("r", state["routers"][0]["legs"][0]["port_id"]))
+    host.wait_ping(vm1, "10.0.0.1", ok=False)
+    apply(state)
+    host.wait_ping(vm1, "10.0.0.1")
+
+    run("ip", "netns", "exec", host.router_ns(router_id), "nft", "delete", "table", "ip", host.prefix + "nat")
+    apply(state)
+    run("ip", "netns", "exec", host.router_ns(router_id), "nft", "list", "table", "ip", host.prefix + "nat")
+
+    run("nft", "flush", "table", "inet", host.prefix + "filter")
+    p2["rules"] = EGRESS_ALL
+    apply(state)
+    host.wait_ping(vm1, "10.0.0.11", ok=False)
+    p2["rules"] = EGRESS_ALL + [ICMP_IN]
+    apply(state)
+    host.wait_ping(vm1, "10.0.0.11")
