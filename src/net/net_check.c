@@ -243,26 +243,43 @@ static int check_port(const NetState *s, const NetPort *p, Error *e) {
         return 0;
 }
 
-/* Ids must be unique among their kind: two bridges or chains of one name would merge two owners. */
-#define CHECK_UNIQUE(arr, n, field, what)                                                                    \
-        for (size_t _i = 0; _i < (n); _i++)                                                                  \
-                for (size_t _j = _i + 1; _j < (n); _j++)                                                     \
-                        if (streq((arr)[_i].field, (arr)[_j].field))                                         \
-                                return error_set(e, -EINVAL, "The state names " what " %s twice.", (arr)[_i].field)
+static int cmp_str(const void *a, const void *b) {
+        return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
 
-/* Fails if two owners would get one interface name (ids that share their first hex digits). */
+typedef struct NamedId {
+        char name[NET_IFNAME_MAX + 1];
+        const char *id;
+} NamedId;
+
+static int cmp_named(const void *a, const void *b) {
+        const NamedId *x = a, *y = b;
+        int c = strcmp(x->name, y->name);
+        return c ? c : strcmp(x->id, y->id);
+}
+
+/*
+ * Fails if an id repeats, or if two owners would get one interface name
+ * (ids that share their first hex digits): one bridge or chain for two
+ * owners would merge them.  Sorted, so a thousand ports cost no more
+ * than sorting them.
+ */
 static int names_unique(const NetNames *n, const char *what, char kind, const char *const *ids, size_t count,
                         Error *e) {
-        char (*names)[NET_IFNAME_MAX + 1] = xcalloc(count + 1, sizeof(*names));
+        NamedId *v = xcalloc(count + 1, sizeof(*v));
         int r = 0;
-        for (size_t i = 0; i < count && r == 0; i++) {
-                net_name_if(n, kind, ids[i], names[i]);
-                for (size_t j = 0; j < i && r == 0; j++)
-                        if (streq(names[i], names[j]) && !streq(ids[i], ids[j]))
-                                r = error_set(e, -EINVAL, "The %s %s and %s would share the device name %s.", what,
-                                              ids[j], ids[i], names[i]);
+        for (size_t i = 0; i < count; i++) {
+                net_name_if(n, kind, ids[i], v[i].name);
+                v[i].id = ids[i];
         }
-        free(names);
+        qsort(v, count, sizeof(*v), cmp_named);
+        for (size_t i = 1; i < count && r == 0; i++)
+                if (streq(v[i].name, v[i - 1].name))
+                        r = streq(v[i].id, v[i - 1].id)
+                                    ? error_set(e, -EINVAL, "The state names the %s %s twice.", what, v[i].id)
+                                    : error_set(e, -EINVAL, "The %s %s and %s would share the device name %s.",
+                                                what, v[i - 1].id, v[i].id, v[i].name);
+        free(v);
         return r;
 }
 
@@ -276,11 +293,11 @@ static int check_names(const NetNames *n, const NetState *s, Error *e) {
 
         for (size_t i = 0; i < s->n_networks; i++)
                 ids[i] = s->networks[i].id;
-        if ((r = names_unique(n, "networks", NET_KIND_BRIDGE, ids, s->n_networks, e)) < 0)
+        if ((r = names_unique(n, "network", NET_KIND_BRIDGE, ids, s->n_networks, e)) < 0)
                 return r;
         for (size_t i = 0; i < s->n_ports; i++)
                 ids[i] = s->ports[i].id;
-        if ((r = names_unique(n, "ports", NET_KIND_TAP, ids, s->n_ports, e)) < 0)
+        if ((r = names_unique(n, "port", NET_KIND_TAP, ids, s->n_ports, e)) < 0)
                 return r;
         for (size_t i = 0; i < s->n_routers; i++) {
                 for (size_t j = 0; j < s->routers[i].n_legs; j++)
@@ -288,8 +305,15 @@ static int check_names(const NetNames *n, const NetState *s, Error *e) {
                 if (s->routers[i].gateway)
                         ids[k++] = s->routers[i].gateway->port_id;
         }
-        if ((r = names_unique(n, "router ports", NET_KIND_LEG_OUTER, ids, k, e)) < 0)
+        if ((r = names_unique(n, "router port", NET_KIND_LEG_OUTER, ids, k, e)) < 0)
                 return r;
+        /* Routers have no device of their own, only a namespace named by the whole id. */
+        for (size_t i = 0; i < s->n_routers; i++)
+                ids[i] = s->routers[i].id;
+        qsort(ids, s->n_routers, sizeof(char *), cmp_str);
+        for (size_t i = 1; i < s->n_routers; i++)
+                if (streq(ids[i], ids[i - 1]))
+                        return error_set(e, -EINVAL, "The state names the router %s twice.", ids[i]);
         /* One VXLAN device per VNI. */
         for (size_t i = 0; i < s->n_networks; i++)
                 for (size_t j = 0; j < i; j++)
@@ -314,8 +338,5 @@ int net_state_check(const NetNames *n, const NetState *s, Error *e) {
         for (size_t i = 0; i < s->n_ports; i++)
                 if ((r = check_port(s, &s->ports[i], e)) < 0)
                         return r;
-        CHECK_UNIQUE(s->networks, s->n_networks, id, "network");
-        CHECK_UNIQUE(s->routers, s->n_routers, id, "router");
-        CHECK_UNIQUE(s->ports, s->n_ports, id, "port");
         return check_names(n, s, e);
 }

@@ -18,11 +18,11 @@
  * rules), the tables are replaced whole.  A delta the kernel refuses falls
  * back to the whole script too.
  *
- * What was loaded is also kept in the state directory (the state as JSON,
- * and the generation, boot id and namespace it was loaded into, and a
- * hash of its whole script), so a new process (a restarted gureumd,
- * net-tool) can go on with deltas.  A stale or foreign file only costs a
- * whole load.
+ * When the driver is closed, what was loaded is kept in the state
+ * directory (the state as JSON, and the generation, boot id and namespace
+ * it was loaded into, and a hash of its whole script), so a new process
+ * (a restarted gureumd, net-tool) can go on with deltas.  A stale or
+ * foreign file (or none, after a crash) only costs a whole load.
  */
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -71,15 +71,13 @@ static void files_forget(const char *dir) {
         (void) unlink(b);
 }
 
-static void files_save(NetDriver *d, const NetState *state, const NftFilter *f, uint32_t genid) {
+static void files_save(NetDriver *d, json_t *state, const NftFilter *f, uint32_t genid) {
         const char *dir = d->cfg.state_dir;
         char kid[128];
         if (!dir)
                 return;
         files_forget(dir);
-        json_t *j = net_state_to_json(state);
-        _cleanup_free_ char *text = json_dumps(j, JSON_COMPACT);
-        json_decref(j);
+        _cleanup_free_ char *text = json_dumps(state, JSON_COMPACT);
         if (!text)
                 return;
         cache_write(dir, FILTER_STATE, text, strlen(text));
@@ -144,6 +142,10 @@ int net_filter_apply(NetDriver *d, NetFilterMemo *m, const NetState *state, NftF
                         buf_done(&script);
                         net_nft_filter_free(m->loaded);
                         m->loaded = f;
+                        if (m->state) {
+                                json_decref(m->state);
+                                m->state = net_state_to_json(state);
+                        }
                         return 0;
                 }
                 Error ignored = {};
@@ -163,19 +165,34 @@ int net_filter_apply(NetDriver *d, NetFilterMemo *m, const NetState *state, NftF
                 return r;
         }
         /* Ours was the only commit since we looked: the kernel holds exactly f. */
+        files_forget(d->cfg.state_dir);
+        json_decref(m->state);
+        m->state = NULL;
         if (known && net_nft_genid(&after) == 0 && after == before + 1) {
                 m->loaded = f;
                 m->genid = after;
-                files_save(d, state, f, after);
-        } else {
-                files_forget(d->cfg.state_dir);
+                m->state = net_state_to_json(state);
+        } else
                 net_nft_filter_free(f);
-        }
         return 0;
 }
 
-void net_filter_forget(NetDriver *d, NetFilterMemo *m) {
+void net_filter_save(NetDriver *d, NetFilterMemo *m) {
+        uint32_t now;
+        /* Only while the kernel still holds what we loaded last; otherwise a new process starts whole. */
+        if (m->loaded && m->state && net_nft_genid(&now) == 0 && now == m->genid)
+                files_save(d, m->state, m->loaded, now);
+}
+
+void net_filter_memo_done(NetFilterMemo *m) {
         m->loaded = net_nft_filter_free(m->loaded);
+        if (m->state)
+                json_decref(m->state);
+        m->state = NULL;
         m->genid = 0;
+}
+
+void net_filter_forget(NetDriver *d, NetFilterMemo *m) {
+        net_filter_memo_done(m);
         files_forget(d->cfg.state_dir);
 }

@@ -520,7 +520,8 @@ static int linux_open(NetDriver *d, Error *e) {
 static void linux_close(NetDriver *d) {
         NetLinuxData *data = d->data;
         if (data) {
-                net_nft_filter_free(data->filter.loaded);
+                net_filter_save(d, &data->filter);
+                net_filter_memo_done(&data->filter);
                 memos_done(data);
         }
         free(data);

@@ -7,6 +7,8 @@
  */
 #pragma once
 
+#include <jansson.h>
+
 #include "net/net_link.h"
 
 /* A list of names (devices, namespaces) the state wants kept. */
@@ -75,6 +77,7 @@ void net_dhcp_reap(const NetNames *n, const NetNameList *keep_ns);
 typedef struct NetFilterMemo {
         NftFilter *loaded;       /* what the kernel holds, if known */
         uint32_t genid;          /* the nftables generation right after it was loaded */
+        json_t *state;           /* the state it was built from, for net_filter_save */
 } NetFilterMemo;
 
 /*
@@ -83,7 +86,11 @@ typedef struct NetFilterMemo {
  * since, else both tables whole.
  */
 int net_filter_apply(NetDriver *d, NetFilterMemo *m, const NetState *state, NftFilter *f, Error *e);
-/* Forgets what was loaded (a teardown). */
+/* Keeps what was loaded in the state directory for the next process (the driver is closing). */
+void net_filter_save(NetDriver *d, NetFilterMemo *m);
+/* Frees what m remembers (the files stay). */
+void net_filter_memo_done(NetFilterMemo *m);
+/* Forgets what was loaded, files too (a teardown). */
 void net_filter_forget(NetDriver *d, NetFilterMemo *m);
 
 /*

@@ -215,7 +215,7 @@ static void test_state_checks(void **state) {
         refused(&f, "would share the device name");
         two[1].id = PORT1;
         f.state.ports = two, f.state.n_ports = 2;
-        refused(&f, "names port");
+        refused(&f, "names the port");
 }
 
 static void test_dnsmasq_refusals(void **state) {
