@@ -149,6 +149,14 @@ void net_name_bridge(const NetNames *n, const char *network_id, char buf[static 
 void net_name_tap(const NetNames *n, const char *port_id, char buf[static NET_IFNAME_MAX + 1]);
 void net_name_dhcp_ns(const NetNames *n, const char *network_id, char buf[static 64]);
 void net_name_router_ns(const NetNames *n, const char *router_id, char buf[static 64]);
+/*
+ * The bridge a VM's tap goes into for net: the provider bridge itself for
+ * a flat network that names one (physical_bridge), net_name_bridge()
+ * otherwise.  Returns buf or net->physical_bridge.
+ */
+const char *net_network_bridge(const NetNames *n, const NetNetwork *net, char buf[static NET_IFNAME_MAX + 1]);
+/* 0 if prefix can start names (1 to NET_PREFIX_MAX of [a-z0-9-], a letter first), else -EINVAL. */
+int net_names_init(NetNames *ret, const char *prefix, Error *e);
 
 /*
  * The nftables ruleset of the root namespace for state (security groups
@@ -158,8 +166,17 @@ void net_name_router_ns(const NetNames *n, const char *router_id, char buf[stati
 int net_nft_filter_build(const NetNames *n, const NetState *state, Buf *out, Error *e);
 /* The nftables ruleset inside a router's namespace: SNAT and floating IPs.  Pure. */
 int net_nft_router_build(const NetNames *n, const NetRouter *r, Buf *out, Error *e);
-/* dnsmasq's hosts file and options file for a network.  Pure. */
-int net_dnsmasq_build(const NetNames *n, const NetNetwork *net, Buf *hosts, Buf *opts, Error *e);
+/*
+ * dnsmasq's files for a network, appended to the Bufs.  Pure.  hosts is
+ * the dhcp-hostsfile (MAC,IP,hostname per address), opts the
+ * dhcp-optsfile (router, DNS, MTU, classless static routes per subnet),
+ * names the addn-hosts file ("IP hostname.domain hostname"): dnsmasq
+ * answers DNS for a dhcp-hostsfile name only once it has leased the
+ * address, and a port's name must resolve before its VM asks for DHCP.
+ * -EINVAL (with the reason in e) for a network the data plane cannot
+ * serve (a bad MAC, address or name).
+ */
+int net_dnsmasq_build(const NetNames *n, const NetNetwork *net, Buf *hosts, Buf *opts, Buf *names, Error *e);
 
 /* The driver that makes a NetState true on this host. */
 typedef struct NetDriver NetDriver;
