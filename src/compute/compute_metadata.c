@@ -140,3 +140,13 @@ int compute_metadata_files(const ComputeMetadata *m, StorageFile **ret_files, si
         *ret_texts = texts;
         return 0;
 }
+
+int compute_server_metadata(Ctx *c, const char *server_id, ComputeMetadata *ret) {
+        _cleanup_json_ json_t *rec = NULL;
+        int r = compute_server_load(c, server_id, &rec);
+        if (r < 0)
+                return r;
+        if (streq_ptr(jx_string(rec, "vm_state"), "deleted"))
+                return -ENOENT;
+        return compute_metadata_build(c, rec, NULL, ret);
+}

@@ -18,6 +18,12 @@ typedef struct ComputeMetadata {
 } ComputeMetadata;
 
 void compute_metadata_done(ComputeMetadata *m);
+/*
+ * The metadata of server_id as the metadata service serves it (no admin
+ * password): -ENOENT without a message for a server that does not exist
+ * or is deleted.
+ */
+int compute_server_metadata(Ctx *c, const char *server_id, ComputeMetadata *ret);
 /* The metadata of server rec (a servers record); admin_pass may be NULL. */
 int compute_metadata_build(Ctx *c, const json_t *rec, const char *admin_pass, ComputeMetadata *ret);
 /*

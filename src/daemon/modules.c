@@ -8,7 +8,7 @@
 #include "daemon/daemon.h"
 #include "identity/identity.h"
 
-extern const Module identity_module, image_module, network_module, compute_module;
+extern const Module identity_module, image_module, network_module, compute_module, metadata_module;
 
 static const Config *config;
 
@@ -44,6 +44,7 @@ const Module *const daemon_modules[] = {
         &image_module,
         &network_module,
         &compute_module,
+        &metadata_module,
         &catalog_module,
         NULL,
 };

@@ -57,3 +57,24 @@ int network_nics_release(Ctx *c, const char *server_id, const json_t *preserve);
  * A port deleted meanwhile is left out.
  */
 int network_nics_describe(Ctx *c, const json_t *port_ids, json_t **ret);
+
+/* ---- the data plane (network_dataplane.c) ---- */
+
+/*
+ * Tells the data plane that the desired state changed: it converges soon
+ * after.  Returns a ticket for network_dataplane_wait.
+ */
+unsigned network_dataplane_poke(void);
+/*
+ * Waits until an apply that covers ticket succeeded (a guest's bridge must
+ * exist before libvirt plugs its tap into it): 0, or -ETIMEDOUT.
+ */
+int network_dataplane_wait(unsigned ticket, int64_t timeout_usec);
+/* The networks whose namespace serves metadata, after the last apply: [{"network_id", "netns"}]. */
+json_t *network_dataplane_metadata_targets(void);
+
+/*
+ * The device (a server's id) of the compute port holding ip on network_id:
+ * who is asking the metadata service.  -ENOENT without a message if none.
+ */
+int network_port_device_at(Ctx *c, const char *network_id, const char *ip, char **ret_device_id);

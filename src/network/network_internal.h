@@ -139,7 +139,6 @@ int network_default_security_group(Ctx *c, const char *project_id, char **ret_id
 
 /* ---- the data plane (network_dataplane.c) ---- */
 
-/* Tells the data plane that the desired state changed: it converges soon after. */
-void network_dataplane_poke(void);
-/* How many pokes there were: the reconciler applies again when this moved. */
-unsigned network_dataplane_pokes(void);
+/* Opens the configured data plane driver and starts its reconciler thread (module recover). */
+int network_dataplane_start(const Config *cfg);
+void network_dataplane_stop(void);

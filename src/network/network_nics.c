@@ -251,3 +251,16 @@ int network_nics_describe(Ctx *c, const json_t *port_ids, json_t **ret) {
         *ret = out;
         return 0;
 }
+
+int network_port_device_at(Ctx *c, const char *network_id, const char *ip, char **ret_device_id) {
+        _cleanup_stmt_ DbStmt *s = NULL;
+        int r = db_query(c->db, &s,
+                         "SELECT p.device_id FROM port_ips i JOIN ports p ON p.id = i.port_id"
+                         " WHERE i.network_id = ? AND i.ip_address = ? AND p.device_owner LIKE 'compute:%'",
+                         "ss", network_id, ip);
+        if (r >= 0 && (r = db_step(s)) > 0 && !isempty(db_col_text(s, 0))) {
+                *ret_device_id = xstrdup(db_col_text(s, 0));
+                return 0;
+        }
+        return r < 0 ? res_db_error(c, r, RES_PORT, "finding a port by address") : -ENOENT;
+}
