@@ -29,3 +29,10 @@ int network_tags_delete(Ctx *c, const char *resource_id) {
         int r = db_run(c->db, "DELETE FROM network_tags WHERE resource_id = ?", "s", resource_id);
         return r < 0 ? res_db_error(c, r, RES_NONE, "deleting tags") : 0;
 }
+
+int network_revision_touch(Ctx *c, const ResDef *d, const char *id) {
+        _cleanup_free_ char *sql = xasprintf(
+                "UPDATE %s SET revision_number = revision_number + 1, updated_at = ? WHERE id = ?", d->table);
+        int r = db_run(c->db, sql, "is", now_usec(), id);
+        return r < 0 ? res_db_error(c, r, d->kind, "bumping a revision number") : 0;
+}
