@@ -85,6 +85,12 @@ int network_tags_delete(Ctx *c, const char *resource_id);
  * address of a port, a tag.  In the caller's transaction.
  */
 int network_revision_touch(Ctx *c, const ResDef *d, const char *id);
+/*
+ * Neutron's convert_to_int on attribute name of obj: an integer or a
+ * string of one (the CLI sends "24") becomes an integer in [min, max],
+ * anything else a 400.  Absent or null is left alone.
+ */
+int network_int_attr(Ctx *c, ResourceKind kind, json_t *obj, const char *name, int64_t min, int64_t max);
 
 /* ---- tags (network_tags.c), the standard-attr-tag extension ---- */
 

@@ -69,8 +69,9 @@ void network_prefixes_compact(NetPrefixSet *s) {
                             s->v[out - 1].addr.version == p.addr.version && !bit_of(&s->v[out - 1].addr, p.len - 1) &&
                             bit_of(&p.addr, p.len - 1)) {
                                 InetPrefix parent = p;
+                                unsigned at = 128 - inet_bits(p.addr.version) + p.len - 1;
                                 parent.len--;
-                                parent.addr = inet_prefix_first(&(InetPrefix) { p.addr, p.len - 1 });
+                                parent.addr.b[at / 8] &= ~(0x80 >> (at % 8));
                                 if (inet_addr_cmp(&parent.addr, &s->v[out - 1].addr) == 0) {
                                         s->v[out - 1] = parent;
                                         changed = true;

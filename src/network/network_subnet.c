@@ -311,6 +311,9 @@ static int cidr_choose(Ctx *c, json_t *obj, int version, const json_t *net, Inet
         int r;
 
         json_object_del(obj, "use_default_subnetpool");
+        if ((r = network_int_attr(c, RES_SUBNET, obj, "prefixlen", 0, 128)) < 0)
+                return r;
+        prefixlen = json_object_get(obj, "prefixlen");
         if (cidr_s && prefixlen)
                 return ctx_error(c, -EINVAL, RES_SUBNET, "Bad subnets request: cidr and prefixlen must not be supplied together.");
         if (cidr_s && (r = network_cidr_parse(c, cidr_s, version, &want)) < 0)

@@ -140,7 +140,11 @@ static int pool_prepare(Ctx *c, json_t *obj, const json_t *old) {
         NetPrefixSet set = {};
         int version, r;
 
-        if ((r = network_admin_only(c, &res_subnetpool, obj, !old, admin_fields)) < 0)
+        if ((r = network_admin_only(c, &res_subnetpool, obj, !old, admin_fields)) < 0 ||
+            (r = network_int_attr(c, RES_SUBNETPOOL, obj, "default_prefixlen", 0, 128)) < 0 ||
+            (r = network_int_attr(c, RES_SUBNETPOOL, obj, "min_prefixlen", 0, 128)) < 0 ||
+            (r = network_int_attr(c, RES_SUBNETPOOL, obj, "max_prefixlen", 0, 128)) < 0 ||
+            (r = network_int_attr(c, RES_SUBNETPOOL, obj, "default_quota", 0, INT32_MAX)) < 0)
                 return r;
         network_revision_bump(obj, old);
         if (!json_is_null(json_object_get(obj, "address_scope_id")) && json_object_get(obj, "address_scope_id"))
@@ -182,9 +186,6 @@ static int pool_prepare(Ctx *c, json_t *obj, const json_t *old) {
         }
         if ((r = bounds_check(c, obj, old, version)) < 0)
                 return r;
-        json_t *quota = json_object_get(obj, "default_quota");
-        if (json_is_integer(quota) && json_integer_value(quota) < 0)
-                return invalid(c, "'%" PRId64 "' should be non-negative.", (int64_t) json_integer_value(quota));
         if (json_is_true(json_object_get(obj, "is_default")) && !(old && json_is_true(json_object_get(old, "is_default"))) &&
             (r = default_unique(c, version, old ? jx_string(old, "id") : NULL)) < 0)
                 return r;
