@@ -63,6 +63,19 @@ BODIES = {
     # Reads a file named after the id: the sweep makes sure it never leaves the instance directory.
     ("POST", "/compute/v2.1/servers/{server_id}/action"): {"os-getConsoleOutput": {}},
     ("PUT", "/compute/v2.1/servers/{server_id}"): {"server": {"name": "x"}},
+    ("PUT", "/network/v2.0/networks/{id}"): {"network": {"name": "x"}},
+    ("PUT", "/network/v2.0/subnets/{id}"): {"subnet": {"name": "x"}},
+    ("PUT", "/network/v2.0/ports/{id}"): {"port": {"name": "x"}},
+    ("PUT", "/network/v2.0/subnetpools/{id}"): {"subnetpool": {"name": "x"}},
+    ("PUT", "/network/v2.0/networks/{id}/tags"): {"tags": ["x"]},
+    ("POST", "/network/v2.0/networks/{id}/tags"): {"tags": ["x"]},
+    ("PUT", "/network/v2.0/subnets/{id}/tags"): {"tags": ["x"]},
+    ("POST", "/network/v2.0/subnets/{id}/tags"): {"tags": ["x"]},
+    ("PUT", "/network/v2.0/ports/{id}/tags"): {"tags": ["x"]},
+    ("POST", "/network/v2.0/ports/{id}/tags"): {"tags": ["x"]},
+    ("PUT", "/network/v2.0/subnetpools/{id}/tags"): {"tags": ["x"]},
+    ("POST", "/network/v2.0/subnetpools/{id}/tags"): {"tags": ["x"]},
+    ("PUT", "/network/v2.0/quotas/{project_id}"): {"quota": {"network": 1, "force": True}},
 }
 HEADERS = {
     ("PATCH", "/image/v2/images/{image_id}"): "application/openstack-images-v2.1-json-patch",
@@ -137,6 +150,13 @@ def victims(cloud):
     assert cloud.image_api("PUT", "/images/%s/file" % ids["image_id"], admin, data=b"sweep-data",
                            headers={"Content-Type": "application/octet-stream"}).status_code == 204
     ids["tag"] = "t"
+    # Neutron's routes name their ids {id}: a network, tagged, stands for all of them.
+    r = requests.post(cloud.url + "/network/v2.0/networks", headers={"X-Auth-Token": admin},
+                      json={"network": {"name": "gureum-test-sweep"}})
+    assert r.status_code == 201, r.text
+    ids["id"] = r.json()["network"]["id"]
+    assert requests.put(cloud.url + "/network/v2.0/networks/%s/tags/t" % ids["id"],
+                        headers={"X-Auth-Token": admin}).status_code == 201
     ids["member_id"] = ids["project_id"]
     r = requests.post(cloud.url + "/compute/v2.1/servers", headers={"X-Auth-Token": admin},
                       json={"server": {"name": "gureum-test-sweep", "imageRef": ids["image_id"], "flavorRef": "42"}})
@@ -182,7 +202,7 @@ def test_every_id_route_refuses_hostile_ids(cloud, canary, victims):
         params = re.findall(r"\{(\w+)\}", route)
         cases = [fill(route, lambda _: p.replace("{canary}", canary_name)) for p in WHOLE]
         # A suffix on a free-text parameter ({tag}) is just another tag; on an id it must name nothing.
-        for target in (p for p in params if p.endswith("_id")):
+        for target in (p for p in params if p == "id" or p.endswith("_id")):
             for suffix in SUFFIXES:
                 cases.append(fill(route, lambda n: victims[n] + suffix if n == target else victims[n]))
         for path in cases:
@@ -206,3 +226,8 @@ def test_every_id_route_refuses_hostile_ids(cloud, canary, victims):
     assert [m["member_id"] for m in members] == [victims["project_id"]]
     server = requests.get(cloud.url + "/compute/v2.1/servers/" + victims["server_id"], headers={"X-Auth-Token": admin})
     assert server.status_code == 200 and server.json()["server"]["name"] == "gureum-test-sweep"
+    network = requests.get(cloud.url + "/network/v2.0/networks/" + victims["id"], headers={"X-Auth-Token": admin})
+    assert network.status_code == 200 and network.json()["network"]["name"] == "gureum-test-sweep"
+    assert network.json()["network"]["tags"] == ["t"]
+    quotas = requests.get(cloud.url + "/network/v2.0/quotas", headers={"X-Auth-Token": admin}).json()["quotas"]
+    assert victims["project_id"] not in [q["project_id"] for q in quotas]
