@@ -375,6 +375,11 @@ def test_port_policy_on_other_projects_networks(cloud, net, member):
         ap = net.make("port", network_id=shared["id"])
         mnet.error(mnet.req("GET", "/ports/" + ap["id"]), 404)
         assert ap["id"] not in [x["id"] for x in mnet.ok("GET", "/ports")["ports"]]
+        # A network stays shared while another project's port is on it.
+        net.error(net.req("PUT", "/networks/" + shared["id"], {"network": {"shared": False}}), 409,
+                  text="Multiple projects are using it")
+        mnet.ok("DELETE", "/ports/" + p["id"], status=204)
+        assert net.ok("PUT", "/networks/" + shared["id"], {"network": {"shared": False}})["network"]["shared"] is False
     finally:
         mnet.cleanup()
 
