@@ -148,7 +148,7 @@ static int pool_prepare(Ctx *c, json_t *obj, const json_t *old) {
                 return r;
         network_revision_bump(obj, old);
         if (!json_is_null(json_object_get(obj, "address_scope_id")) && json_object_get(obj, "address_scope_id"))
-                return ctx_error(c, -ENOENT, RES_SUBNETPOOL, "Address scope %s could not be found.",
+                return ctx_error(c, -ENOENT, RES_NONE, "Address scope %s could not be found.",
                                  jx_string(obj, "address_scope_id"));
         if (!old) {
                 if ((r = network_owner_prepare(c, &res_subnetpool, obj)) < 0 ||
