@@ -49,7 +49,7 @@ const Physnet *network_physnet(const char *name);
 
 /*
  * Whether the caller may read rec of d: admins everything; others their
- * project's, and shared or external networks with their subnets.
+ * project's, shared or external networks, and shared networks' subnets.
  */
 bool network_can_read(Ctx *c, const ResDef *d, const json_t *rec);
 /*
@@ -110,9 +110,9 @@ int network_tag_exists(Ctx *c, const char *resource_id, const char *tag);
 int network_tag_add(Ctx *c, const ResDef *d, const char *resource_id, const char *tag);
 int network_tags_add(Ctx *c, const ResDef *d, const char *resource_id, const json_t *tags, bool replace);
 int network_tag_remove(Ctx *c, const ResDef *d, const char *resource_id, const char *tag);
+int network_tags_clear(Ctx *c, const ResDef *d, const char *resource_id);
 /* The tags a port is created with (Neutron takes them in the port's POST); no revision bump. */
 int network_tags_init(Ctx *c, const char *resource_id, const json_t *tags);
-int network_tags_clear(Ctx *c, const ResDef *d, const char *resource_id);
 /*
  * The list filters ?tags=a,b (all of them), tags-any, not-tags (not all of
  * them) and not-tags-any (none): adds the condition to q and returns 1 if

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Subnets: the checks Neutron makes of a CIDR, a gateway, allocation
- * pools, name servers and host routes, default pools around the gateway,
- * and the DHCP port that serves every subnet with DHCP enabled.
+ * pools, name servers, host routes, DHCP and IPv6 address modes; CIDRs
+ * carved from subnet pools; default pools around the gateway; the DHCP
+ * port that serves every subnet with DHCP enabled; and SLAAC addresses
+ * given to the network's ports when an auto-address subnet comes.
  */
 #include "network/network_internal.h"
 
