@@ -42,6 +42,8 @@ static const ApiErrorInfo table[] = {
         { -EFBIG, RES_NONE, ANY, 413, "Request Entity Too Large", "overLimit", "HTTPRequestEntityTooLarge" },
         { -ENAMETOOLONG, RES_NONE, ANY, 414, "Request-URI Too Long", "badRequest", "HTTPRequestURITooLong" },
         { -EPROTONOSUPPORT, RES_NONE, ANY, 415, "Unsupported Media Type", "badMediaType", "HTTPUnsupportedMediaType" },
+        /* A write constrained to a revision the resource no longer has (Neutron's If-Match). */
+        { -ESTALE, RES_NONE, ANY, 412, "Precondition Failed", "preconditionFailed", "HTTPPreconditionFailed" },
         { -ERANGE, RES_NONE, ANY, 416, "Requested Range Not Satisfiable", "badRequest", "HTTPRequestRangeNotSatisfiable" },
         { -EOPNOTSUPP, RES_NONE, ANY, 501, "Not Implemented", "notImplemented", "HTTPNotImplemented" },
         { -EAGAIN, RES_NONE, ANY, 503, "Service Unavailable", "serviceUnavailable", "HTTPServiceUnavailable" },

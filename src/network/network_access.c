@@ -2,7 +2,8 @@
 /*
  * Who may see and change networking resources, as Neutron's default
  * policy has it: admins everything; a project its own resources, and it
- * may read (not change) shared and external networks and their subnets.
+ * may read (not change) shared and external networks, and the subnets of
+ * shared ones.
  * What a caller may not see does not exist for it (404); what it may see
  * and not change is forbidden (403).
  */
@@ -22,8 +23,10 @@ bool network_can_read(Ctx *c, const ResDef *d, const json_t *rec) {
         if (d == &res_network)
                 return network_is_public(rec);
         if (d == &res_subnet) {
+                /* Shared networks' subnets only: an external network is visible, its subnets are not (Neutron). */
                 _cleanup_json_ json_t *net = NULL;
-                return res_lookup(c, &res_network, jx_string(rec, "network_id"), &net) >= 0 && network_is_public(net);
+                return res_lookup(c, &res_network, jx_string(rec, "network_id"), &net) >= 0 &&
+                       json_is_true(json_object_get(net, "shared"));
         }
         /* Subnet pools (and whatever else has the attribute) are readable by all when shared. */
         return res_field(d, "shared") && json_is_true(json_object_get(rec, "shared"));
@@ -36,8 +39,7 @@ void network_visible_sql(Ctx *c, const ResDef *d, Buf *where, DbArgs *args) {
         if (d == &res_network)
                 buf_puts(where, " AND (project_id = ? OR shared = 1 OR router_external = 1)");
         else if (d == &res_subnet)
-                buf_puts(where, " AND (project_id = ? OR network_id IN"
-                                " (SELECT id FROM networks WHERE shared = 1 OR router_external = 1))");
+                buf_puts(where, " AND (project_id = ? OR network_id IN (SELECT id FROM networks WHERE shared = 1))");
         else if (res_field(d, "shared"))
                 buf_puts(where, " AND (project_id = ? OR shared = 1)");
         else

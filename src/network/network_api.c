@@ -11,6 +11,8 @@ extern const EmbeddedFile network_api_schemas[];
 
 static const NetExtension *const extension_tables[] = {
         network_core_extensions,
+        network_tags_extensions,
+        network_quota_extensions,
         NULL,
 };
 
@@ -24,6 +26,7 @@ static int versions(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) 
 /* The collections of v2.0, as Neutron lists them at its versioned root. */
 static int version_resources(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
         static const char *const names[][2] = { { "network", "networks" }, { "subnet", "subnets" }, { "port", "ports" },
+                                                { "subnetpool", "subnetpools" },
                                                 { NULL, NULL } };
         json_t *list = json_array();
         for (size_t i = 0; names[i][0]; i++) {
@@ -75,7 +78,8 @@ const ApiService network_api_service = {
         .prefix = "/network",
         .style = API_STYLE_NEUTRON,
         .version_path = "/v2.0",
-        .routes = (const ApiRoute *const[]) { network_routes, network_core_routes, NULL },
+        .routes = (const ApiRoute *const[]) { network_routes, network_core_routes, network_tags_routes,
+                                            network_quota_routes, NULL },
         .schemas = network_api_schemas,
         .catalog_type = "network",
         .catalog_name = "neutron",

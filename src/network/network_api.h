@@ -39,3 +39,7 @@ typedef struct NetExtension {
 /* Each file's extensions and routes; network_api.c lists the tables. */
 extern const NetExtension network_core_extensions[];
 extern const ApiRoute network_core_routes[];
+extern const NetExtension network_tags_extensions[];
+extern const ApiRoute network_tags_routes[];
+extern const NetExtension network_quota_extensions[];
+extern const ApiRoute network_quota_routes[];

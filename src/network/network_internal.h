@@ -49,7 +49,7 @@ const Physnet *network_physnet(const char *name);
 
 /*
  * Whether the caller may read rec of d: admins everything; others their
- * project's, and shared or external networks with their subnets.
+ * project's, shared or external networks, and shared networks' subnets.
  */
 bool network_can_read(Ctx *c, const ResDef *d, const json_t *rec);
 /*
@@ -79,6 +79,47 @@ void network_revision_bump(json_t *obj, const json_t *old);
 void network_decorate_standard(Ctx *c, json_t *obj);
 /* Deletes the tags of a resource being deleted; in the caller's transaction. */
 int network_tags_delete(Ctx *c, const char *resource_id);
+/*
+ * Bumps the revision_number (and updated_at) of row id of d for a change
+ * to what belongs to it, as Neutron does: a subnet of a network, an
+ * address of a port, a tag.  In the caller's transaction.
+ */
+int network_revision_touch(Ctx *c, const ResDef *d, const char *id);
+/*
+ * Neutron's convert_to_int on attribute name of obj: an integer or a
+ * string of one (the CLI sends "24") becomes an integer in [min, max],
+ * anything else a 400.  Absent or null is left alone.
+ */
+int network_int_attr(Ctx *c, ResourceKind kind, json_t *obj, const char *name, int64_t min, int64_t max);
+
+/* ---- tags (network_tags.c), the standard-attr-tag extension ---- */
+
+#define NETWORK_TAGS_MAX 50      /* tags on one resource (Neutron's MAX_TAGS_COUNT) */
+#define NETWORK_TAG_MAX_LEN 255  /* characters of one tag */
+
+/* The tags of a resource, sorted: a new array. */
+int network_tags_get(Ctx *c, const char *resource_id, json_t **ret);
+/* 0 if the resource has tag, else -ENOENT (Neutron's TagNotFound) or -EINVAL for a malformed tag. */
+int network_tag_exists(Ctx *c, const char *resource_id, const char *tag);
+/*
+ * Changes the tags of row resource_id of d, in the caller's transaction,
+ * each bumping its revision: add one, add many (replace: instead of the
+ * ones it had), remove one (-ENOENT if it had not), remove all.  More than
+ * NETWORK_TAGS_MAX is Neutron's 400.
+ */
+int network_tag_add(Ctx *c, const ResDef *d, const char *resource_id, const char *tag);
+int network_tags_add(Ctx *c, const ResDef *d, const char *resource_id, const json_t *tags, bool replace);
+int network_tag_remove(Ctx *c, const ResDef *d, const char *resource_id, const char *tag);
+int network_tags_clear(Ctx *c, const ResDef *d, const char *resource_id);
+/* The tags a port is created with (Neutron takes them in the port's POST); no revision bump. */
+int network_tags_init(Ctx *c, const char *resource_id, const json_t *tags);
+/*
+ * The list filters ?tags=a,b (all of them), tags-any, not-tags (not all of
+ * them) and not-tags-any (none): adds the condition to q and returns 1 if
+ * name is one of them, 0 if not.  keep (an array) owns the strings bound
+ * into q and must outlive the query.
+ */
+int network_tags_filter(Ctx *c, const ResDef *d, const char *name, const char *value, ResQuery *q, json_t *keep);
 
 /* ---- quotas (network_quota.c) ---- */
 
@@ -86,6 +127,56 @@ int network_tags_delete(Ctx *c, const char *resource_id);
 int network_quota_limit(Ctx *c, const char *project_id, const char *resource, int64_t *ret);
 /* -EDQUOT with Neutron's message if project_id has count more of resource than it may; in the transaction. */
 int network_quota_check(Ctx *c, const char *project_id, const char *resource, int64_t more);
+/* The i-th resource with a quota ("network", "subnet", ...), or NULL past the last. */
+const char *network_quota_resource(size_t i);
+bool network_quota_known(const char *resource);
+/* The configured default of a resource's quota ([network] quota_*). */
+int64_t network_quota_default(const char *resource);
+/* How many of resource project_id has. */
+int network_quota_used(Ctx *c, const char *project_id, const char *resource, int64_t *ret);
+/* Sets a project's limit of resource (-1: unlimited); back to the defaults, all of them; in the caller's transaction. */
+int network_quota_set(Ctx *c, const char *project_id, const char *resource, int64_t limit);
+int network_quota_reset(Ctx *c, const char *project_id);
+/* The projects with a limit of their own, sorted: a new array of ids. */
+int network_quota_projects(Ctx *c, json_t **ret);
+
+/* ---- prefix sets (network_prefixes.c): the arithmetic of subnet pools, pure ---- */
+
+typedef struct NetPrefixSet {
+        InetPrefix *v;
+        size_t n, alloc;
+} NetPrefixSet;
+
+void network_prefixes_done(NetPrefixSet *s);
+void network_prefixes_add(NetPrefixSet *s, const InetPrefix *p);
+/* Merges s into the fewest prefixes holding the same addresses, sorted by family and address (Neutron's compaction). */
+void network_prefixes_compact(NetPrefixSet *s);
+/* What of s no prefix of minus holds, compacted, into a new set. */
+void network_prefixes_subtract(const NetPrefixSet *s, const NetPrefixSet *minus, NetPrefixSet *ret);
+/* Whether one prefix of s holds all of p. */
+bool network_prefixes_contain(const NetPrefixSet *s, const InetPrefix *p);
+/* Whether big holds every address of small. */
+bool network_prefixes_cover(const NetPrefixSet *big, const NetPrefixSet *small);
+/*
+ * A prefix of length len from the free blocks (compacted): the first of
+ * the most specific block it fits in, as Neutron picks; false if none.
+ */
+bool network_prefixes_pick(const NetPrefixSet *free, unsigned len, InetPrefix *ret);
+
+/* ---- subnet pools (network_subnetpool.c) ---- */
+
+/*
+ * Carves a subnet out of pool (a subnetpool record) for project_id: want
+ * (a specific CIDR) if not NULL, else one of prefixlen bits (0: the pool's
+ * default).  Checks the pool's prefix length bounds and per-project prefix
+ * quota, and that it overlaps no subnet already taken from the pool (400,
+ * 409 when the pool has no room).  In the transaction that writes the
+ * subnet, so two subnets never get one prefix.
+ */
+int network_subnetpool_allocate(Ctx *c, const json_t *pool, const char *project_id, const InetPrefix *want,
+                                unsigned prefixlen, InetPrefix *ret);
+/* The default pool of ip_version (is_default), or -ENOENT without a message. */
+int network_subnetpool_default(Ctx *c, int ip_version, json_t **ret);
 
 /* ---- IPAM (network_ipam.c) ---- */
 
@@ -117,6 +208,43 @@ int network_ip_allocate(Ctx *c, const json_t *subnet, const char *port_id, const
 int network_ips_release(Ctx *c, const char *port_id, const char *subnet_id);
 /* A new MAC address with the base MAC's first three bytes, not in use on network_id. */
 int network_mac_generate(Ctx *c, const char *network_id, char ret[static MAC_TEXT_MAX]);
+
+/* ---- subnets (network_subnet.c) ---- */
+
+/* Whether a subnet hands out SLAAC addresses: ipv6 modes slaac or dhcpv6-stateless (Neutron's auto-address subnets). */
+bool network_subnet_is_auto(const json_t *subnet);
+/*
+ * A subnet CIDR as a client writes one, as Neutron reads it: host bits
+ * are cleared, a bare address, a /0 and "::" are refused (400); version
+ * (0: either) must match.
+ */
+int network_cidr_parse(Ctx *c, const char *s, int version, InetPrefix *ret);
+
+/* ---- fixed IPs of ports (network_port_ips.c) ---- */
+
+/*
+ * The addresses of a new port (port: its record, with id, network_id,
+ * mac_address, device_owner): those fixed_ips asks for, or with fixed_ips
+ * NULL one IPv4 and one DHCPv6-stateful address, each from the first
+ * subnet of its kind with room (409 IpAddressGenerationFailure when all
+ * are full); and the EUI-64 address on every SLAAC or DHCPv6-stateless
+ * subnet, but for routers' legs.  In the port's transaction.
+ */
+int network_port_ips_create(Ctx *c, const json_t *port, const json_t *fixed_ips);
+/*
+ * Neutron's update of a port's addresses: fixed_ips (NULL: unchanged)
+ * keeps an address asked for again (by address, or by a bare subnet it is
+ * on), releases those no longer asked for but SLAAC ones, claims new ones;
+ * new_mac (NULL: unchanged) moves the SLAAC addresses.  port is the stored
+ * record (the old MAC).  In the port's transaction.
+ */
+int network_port_ips_update(Ctx *c, const json_t *port, const json_t *fixed_ips, const char *new_mac);
+/* One address for port on subnet: want, or any free one, or the SLAAC one on an auto-address subnet. */
+int network_port_ip_claim(Ctx *c, const json_t *port, const json_t *subnet, const char *want, int seq);
+/* A new auto-address subnet: every port of its network (not routers' legs) gets its SLAAC address, as in Neutron. */
+int network_port_ips_auto_subnet(Ctx *c, const json_t *subnet);
+/* A subnet going away: its addresses go, and the ports that had one get a new revision. */
+int network_port_ips_subnet_gone(Ctx *c, const char *subnet_id);
 
 /* ---- ports (network_port.c) ---- */
 

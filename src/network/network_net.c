@@ -120,6 +120,20 @@ static int network_prepare(Ctx *c, json_t *obj, const json_t *old) {
                 return ctx_error(c, -EACCES, RES_NETWORK, "(rule:%s_network:shared) is disallowed by policy.",
                                  old ? "update" : "create");
         network_revision_bump(obj, old);
+        if (old && shared && !json_is_true(shared) && json_is_true(json_object_get(old, "shared"))) {
+                /* Neutron: a network stays shared while other projects' ports are on it. */
+                int64_t n = 0;
+                r = db_query_int(c->db, &n,
+                                 "SELECT COUNT(*) FROM ports WHERE network_id = ? AND project_id <> ?"
+                                 " AND device_owner NOT LIKE 'network:%'",
+                                 "ss", jx_string(old, "id"), jx_string(old, "project_id"));
+                if (r < 0)
+                        return res_db_error(c, r, RES_NETWORK, "reading a network's ports");
+                if (n > 0)
+                        return ctx_error(c, -EBUSY, RES_NONE,
+                                         "Unable to reconfigure sharing settings for network %s. Multiple projects are using it.",
+                                         jx_string(old, "id"));
+        }
         if (old) {
                 json_t *mtu = json_object_get(obj, "mtu");
                 int64_t mtu_max = networking.cfg->network_physnet_mtu -

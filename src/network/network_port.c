@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Ports: a MAC, fixed IPs claimed through IPAM, security groups (the
- * project's default one unless told otherwise), allowed address pairs,
- * and the binding attributes that tell which host plugged them.  The
- * service makes ports of its own (DHCP, router legs, floating IPs) and
- * compute makes servers' through network_port_create_locked; both take
- * the same path as the API's, minus its policy checks.
+ * Ports: a MAC, fixed IPs (network_port_ips.c), security groups (the
+ * project's default one unless told otherwise), port security and
+ * allowed address pairs with Neutron's rules between them, and the
+ * binding attributes that tell which host plugged them (admins only).
+ * The service makes ports of its own (DHCP, router legs, floating IPs)
+ * and compute makes servers' through network_port_create_locked; both
+ * take the same path as the API's, minus its policy checks.
  */
 #include "network/network_internal.h"
 
@@ -33,7 +34,11 @@ static const ResField port_fields[] = {
         {},
 };
 
+/* Who may set them: admins; the binding's host and profile are the cloud's business. */
 static const char *const admin_fields[] = { "binding:host_id", "binding:profile", NULL };
+/* What only admins see (Neutron's get_port:binding:* rules); vnic_type is everyone's. */
+static const char *const admin_view[] = { "binding:host_id", "binding:profile", "binding:vif_type", "binding:vif_details",
+                                          NULL };
 
 static bool owned_by_network(const char *owner) {
         return owner && startswith(owner, "network:");
@@ -41,169 +46,77 @@ static bool owned_by_network(const char *owner) {
 
 /* ---- checks of the attributes ---- */
 
-static int check_mac(Ctx *c, json_t *obj) {
+/* The MAC obj asks for, canonical; a MAC is unique on its network (409 MacAddressInUse). */
+static int check_mac(Ctx *c, json_t *obj, const char *network_id, const char *port_id) {
         const char *mac = jx_string(obj, "mac_address");
         uint8_t m[6];
         char canon[MAC_TEXT_MAX];
+        int64_t n = 0;
         if (!mac)
                 return 0;
         if (mac_parse(mac, m) < 0)
                 return ctx_error(c, -EINVAL, RES_PORT, "Invalid input for mac_address. Reason: '%s' is not a valid MAC address.",
                                  mac);
-        json_object_set_new(obj, "mac_address", json_string(mac_format(m, canon)));
+        mac_format(m, canon);
+        int r = db_query_int(c->db, &n, "SELECT COUNT(*) FROM ports WHERE network_id = ? AND mac_address = ? AND id <> ?",
+                             "sss", network_id, canon, port_id ? port_id : "");
+        if (r < 0)
+                return res_db_error(c, r, RES_PORT, "checking a MAC address");
+        if (n > 0)
+                return ctx_error(c, -EBUSY, RES_NONE, "Unable to complete operation for network %s. The mac address %s is in use.",
+                                 network_id, canon);
+        json_object_set_new(obj, "mac_address", json_string(canon));
         return 0;
 }
 
-static int check_pairs(Ctx *c, json_t *obj, bool port_security) {
+/* Checks and canonicalizes obj's allowed_address_pairs; a pair without a MAC gets the port's (mac). */
+static int check_pairs(Ctx *c, json_t *obj, const char *mac) {
         json_t *pairs = json_object_get(obj, "allowed_address_pairs");
         size_t i;
         json_t *p;
-        if (!pairs || json_is_null(pairs)) {
-                if (pairs)
-                        json_object_set_new(obj, "allowed_address_pairs", json_array());
+        if (!pairs)
+                return 0;
+        if (json_is_null(pairs)) {
+                json_object_set_new(obj, "allowed_address_pairs", json_array());
                 return 0;
         }
-        if (json_array_size(pairs) && !port_security)
-                return ctx_error(c, -EBUSY, RES_PORT, "Port Security must be enabled in order to have allowed address pairs on a port.");
         if (json_array_size(pairs) > (size_t) networking.cfg->network_max_address_pairs)
                 return ctx_error(c, -EINVAL, RES_PORT, "The number of allowed address pair exceeds the maximum %" PRId64 ".",
                                  networking.cfg->network_max_address_pairs);
         json_t *clean = json_array();
         json_array_foreach(pairs, i, p) {
-                const char *ip = jx_string(p, "ip_address"), *mac = jx_string(p, "mac_address");
+                const char *ip = jx_string(p, "ip_address"), *pmac = jx_string(p, "mac_address");
                 InetPrefix pre;
                 uint8_t m[6];
                 char ptext[INET_PREFIX_MAX], mtext[MAC_TEXT_MAX];
-                bool host_bits;
-                if (!ip || inet_prefix_parse(ip, false, &pre, &host_bits) < 0) {
+                if (!ip || inet_prefix_parse(ip, false, &pre, NULL) < 0) {
                         json_decref(clean);
-                        return ctx_error(c, -EINVAL, RES_PORT, "Invalid input for allowed_address_pairs. Reason: '%s' is not a valid IP address or CIDR.",
+                        return ctx_error(c, -EINVAL, RES_PORT,
+                                         "Invalid input for allowed_address_pairs. Reason: '%s' is not a valid IP address.",
                                          ip ? ip : "");
                 }
-                if (mac && mac_parse(mac, m) < 0) {
+                if (pmac && mac_parse(pmac, m) < 0) {
                         json_decref(clean);
-                        return ctx_error(c, -EINVAL, RES_PORT, "Invalid input for allowed_address_pairs. Reason: '%s' is not a valid MAC address.",
-                                         mac);
+                        return ctx_error(c, -EINVAL, RES_PORT,
+                                         "Invalid input for allowed_address_pairs. Reason: '%s' is not a valid MAC address.",
+                                         pmac);
                 }
                 /* A host as a bare address; a network as its CIDR, host bits kept as given (Neutron echoes them). */
                 const char *ip_out = ip;
-                if (pre.len == inet_bits(pre.addr.version))
+                if (pre.len == inet_bits(pre.addr.version) && !strchr(ip, '/'))
                         ip_out = inet_addr_format(&pre.addr, ptext);
-                json_t *one = json_pack("{s:s}", "ip_address", ip_out);
-                if (mac)
-                        json_object_set_new(one, "mac_address", json_string(mac_format(m, mtext)));
-                else
-                        json_object_set(one, "mac_address", json_object_get(obj, "mac_address"));
+                json_t *one = json_pack("{s:s, s:s}", "ip_address", ip_out, "mac_address", pmac ? mac_format(m, mtext) : mac);
                 for (size_t j = 0; j < json_array_size(clean); j++)
                         if (json_equal(one, json_array_get(clean, j))) {
                                 json_decref(one);
                                 json_decref(clean);
-                                return ctx_error(c, -EINVAL, RES_PORT, "Request contains duplicate address pair: mac_address %s ip_address %s.",
-                                                 mac ? mac : "(the port's)", ip);
+                                return ctx_error(c, -EINVAL, RES_PORT,
+                                                 "Request contains duplicate address pair: mac_address %s ip_address %s.",
+                                                 pmac ? mtext : mac, ip);
                         }
                 json_array_append_new(clean, one);
         }
         json_object_set_new(obj, "allowed_address_pairs", clean);
-        return 0;
-}
-
-/* ---- fixed IPs ---- */
-
-/* The subnet of network_id that holds ip, or 400. */
-static int subnet_for_ip(Ctx *c, const char *network_id, const char *ip, json_t **ret) {
-        _cleanup_json_ json_t *subnets = NULL;
-        ResQuery q;
-        InetAddr a;
-        size_t i;
-        json_t *s;
-        if (inet_addr_parse(ip, &a) < 0)
-                return ctx_error(c, -EINVAL, RES_PORT, "Invalid input for fixed_ips. Reason: '%s' is not a valid IP address.", ip);
-        res_query_init(&q);
-        json_object_set_new(q.filters, "network_id", json_string(network_id));
-        int r = res_list(c, &res_subnet, &q, &subnets, NULL);
-        res_query_done(&q);
-        if (r < 0)
-                return r;
-        json_array_foreach(subnets, i, s) {
-                InetPrefix p;
-                if (inet_prefix_parse(jx_string(s, "cidr"), false, &p, NULL) >= 0 && inet_prefix_contains(&p, &a)) {
-                        *ret = json_incref(s);
-                        return 0;
-                }
-        }
-        return ctx_error(c, -EINVAL, RES_PORT, "IP address %s is not a valid IP for any subnet on network %s.", ip,
-                         network_id);
-}
-
-/* Claims the addresses fixed_ips asks for (a list of {subnet_id, ip_address}), in order. */
-static int claim_fixed_ips(Ctx *c, const char *port_id, const char *network_id, const json_t *fixed_ips) {
-        size_t i;
-        json_t *f;
-        if (json_array_size(fixed_ips) > (size_t) networking.cfg->network_max_fixed_ips)
-                return ctx_error(c, -EINVAL, RES_PORT, "Exceeded maximum amount of fixed ips per port.");
-        json_array_foreach(fixed_ips, i, f) {
-                const char *subnet_id = jx_string(f, "subnet_id"), *ip = jx_string(f, "ip_address");
-                _cleanup_json_ json_t *subnet = NULL;
-                char got[INET_ADDR_MAX];
-                int r;
-                if (!subnet_id && !ip)
-                        return ctx_error(c, -EINVAL, RES_PORT, "Invalid input for fixed_ips. Reason: an entry needs subnet_id or ip_address.");
-                if (subnet_id) {
-                        r = res_lookup(c, &res_subnet, subnet_id, &subnet);
-                        if (r == -ENOENT)
-                                return ctx_error(c, -EINVAL, RES_PORT,
-                                                 "Invalid input for operation: Failed to create port on network %s, because fixed_ips included invalid subnet %s.",
-                                                 network_id, subnet_id);
-                        if (r < 0)
-                                return r;
-                        if (!streq_ptr(jx_string(subnet, "network_id"), network_id))
-                                return ctx_error(c, -EINVAL, RES_PORT,
-                                                 "Invalid input for operation: Failed to create port on network %s, because fixed_ips included invalid subnet %s.",
-                                                 network_id, subnet_id);
-                } else if ((r = subnet_for_ip(c, network_id, ip, &subnet)) < 0)
-                        return r;
-                if ((r = network_ip_allocate(c, subnet, port_id, network_id, ip, (int) i, got)) < 0)
-                        return r;
-        }
-        return 0;
-}
-
-/* Neutron's default: one IPv4 address from the first IPv4 subnet that has one free, and the same for IPv6. */
-static int claim_default_ips(Ctx *c, const char *port_id, const char *network_id) {
-        _cleanup_json_ json_t *subnets = NULL;
-        ResQuery q;
-        bool done[7] = {};
-        size_t i;
-        json_t *s;
-        int seq = 0, r;
-
-        res_query_init(&q);
-        json_object_set_new(q.filters, "network_id", json_string(network_id));
-        r = res_list(c, &res_subnet, &q, &subnets, NULL);
-        res_query_done(&q);
-        if (r < 0)
-                return r;
-        json_array_foreach(subnets, i, s) {
-                int version = (int) json_integer_value(json_object_get(s, "ip_version"));
-                char got[INET_ADDR_MAX];
-                if (version != 4 && version != 6)
-                        continue;
-                if (done[version])
-                        continue;
-                r = network_ip_allocate(c, s, port_id, network_id, NULL, seq, got);
-                if (r == -EADDRNOTAVAIL) {
-                        /* Full: the next subnet of this version may have room. */
-                        ctx_clear_error(c);
-                        continue;
-                }
-                if (r < 0)
-                        return r;
-                done[version] = true;
-                seq++;
-        }
-        /* Neutron fails a port that wanted an address and got none on a network with subnets. */
-        if (json_array_size(subnets) && !done[4] && !done[6])
-                return ctx_error(c, -EADDRNOTAVAIL, RES_PORT, "No more IP addresses available on network %s.", network_id);
         return 0;
 }
 
@@ -241,53 +154,53 @@ static int64_t group_count(Ctx *c, const char *port_id) {
 
 /* ---- create, update, delete ---- */
 
-/*
- * Fills defaults and checks obj; on create with internal, the service's
- * own ports skip the caller's policy and quota (a router's gateway port
- * on an external network belongs to no project).
- */
-static int port_prepare_as(Ctx *c, json_t *obj, const json_t *old, bool internal) {
+static bool asks_ip_address(const json_t *fixed) {
+        size_t i;
+        json_t *f;
+        json_array_foreach(fixed, i, f)
+                if (json_object_get(f, "ip_address"))
+                        return true;
+        return false;
+}
+
+static bool net_owner(Ctx *c, const json_t *net) {
+        return c->auth.is_admin || streq_ptr(jx_string(net, "project_id"), c->auth.project_id);
+}
+
+/* Neutron's policy on attributes only an admin or the network's owner may set (403). */
+static int owner_only(Ctx *c, const json_t *obj, const json_t *net, bool create) {
+        const char *op = create ? "create" : "update";
+        const char *owner = jx_string(obj, "device_owner");
+        if (net_owner(c, net))
+                return 0;
+        if (json_object_get(obj, "mac_address"))
+                return ctx_error(c, -EACCES, RES_PORT, "(rule:%s_port:mac_address) is disallowed by policy.", op);
+        if (create ? asks_ip_address(json_object_get(obj, "fixed_ips")) : json_object_get(obj, "fixed_ips") != NULL)
+                return ctx_error(c, -EACCES, RES_PORT, "(rule:%s_port:fixed_ips%s) is disallowed by policy.", op,
+                                 create ? ":ip_address" : "");
+        if (owned_by_network(owner))
+                return ctx_error(c, -EACCES, RES_PORT, "(rule:%s_port:device_owner) is disallowed by policy.", op);
+        return 0;
+}
+
+static void set_vif_type(json_t *obj) {
+        json_object_set_new(obj, "binding:vif_type",
+                            json_string(isempty(jx_string(obj, "binding:host_id")) ? "unbound" : "bridge"));
+}
+
+static int port_prepare_create(Ctx *c, json_t *obj, bool internal) {
         _cleanup_json_ json_t *net = NULL;
         int r;
-
-        network_revision_bump(obj, old);
-        if (!internal && (r = network_admin_only(c, &res_port, obj, !old, admin_fields)) < 0)
-                return r;
-        if ((r = check_mac(c, obj)) < 0)
-                return r;
-        if (old) {
-                if (json_object_get(obj, "mac_address") && !c->auth.is_admin &&
-                    !json_equal(json_object_get(obj, "mac_address"), json_object_get(old, "mac_address")))
-                        return ctx_error(c, -EACCES, RES_PORT, "(rule:update_port:mac_address) is disallowed by policy.");
-                json_t *ps = json_object_get(obj, "port_security_enabled");
-                bool security = ps ? json_is_true(ps) : json_is_true(json_object_get(old, "port_security_enabled"));
-                json_t *groups = json_object_get(obj, "security_groups");
-                bool has_groups = groups ? json_array_size(groups) > 0 : group_count(c, jx_string(old, "id")) > 0;
-                if (!security && has_groups)
-                        return ctx_error(c, -EBUSY, RES_PORT,
-                                         "Port has security group associated. Cannot disable port security or ip address until security group is removed.");
-                if (!json_object_get(obj, "allowed_address_pairs") && ps && !security &&
-                    json_array_size(json_object_get(old, "allowed_address_pairs")))
-                        return ctx_error(c, -EBUSY, RES_PORT,
-                                         "Port Security must be enabled in order to have allowed address pairs on a port.");
-                if (!json_object_get(obj, "mac_address"))
-                        json_object_set(obj, "mac_address", json_object_get(old, "mac_address"));
-                r = check_pairs(c, obj, security);
-                if (json_object_get(obj, "mac_address") && json_equal(json_object_get(obj, "mac_address"),
-                                                                      json_object_get(old, "mac_address")))
-                        json_object_del(obj, "mac_address");
-                if (r >= 0 && json_object_get(obj, "binding:host_id"))
-                        json_object_set_new(obj, "binding:vif_type",
-                                            json_string(isempty(jx_string(obj, "binding:host_id")) ? "unbound" : "bridge"));
-                return r;
-        }
 
         r = internal ? res_get(c, &res_network, jx_string(obj, "network_id"), &net)
                      : network_get_for(c, &res_network, jx_string(obj, "network_id"), false, &net);
         if (r < 0)
                 return r;
         if (!internal) {
-                if ((r = network_owner_prepare(c, &res_port, obj)) < 0 ||
+                /* A port on a network the caller sees but does not own: only on a shared one. */
+                if (!net_owner(c, net) && !json_is_true(json_object_get(net, "shared")))
+                        return ctx_error(c, -EACCES, RES_PORT, "(rule:create_port) is disallowed by policy.");
+                if ((r = owner_only(c, obj, net, true)) < 0 || (r = network_owner_prepare(c, &res_port, obj)) < 0 ||
                     (r = network_quota_check(c, jx_string(obj, "project_id"), "port", 1)) < 0)
                         return r;
         } else if (!json_object_get(obj, "project_id"))
@@ -296,21 +209,86 @@ static int port_prepare_as(Ctx *c, json_t *obj, const json_t *old, bool internal
         if (!json_object_get(obj, "port_security_enabled"))
                 json_object_set(obj, "port_security_enabled", json_object_get(net, "port_security_enabled"));
         bool security = json_is_true(json_object_get(obj, "port_security_enabled"));
+        if (!security && json_array_size(json_object_get(obj, "allowed_address_pairs")))
+                return ctx_error(c, -EBUSY, RES_PORT, "Port Security must be enabled in order to have allowed address pairs on a port.");
         if (!security && json_array_size(json_object_get(obj, "security_groups")))
-                return ctx_error(c, -EBUSY, RES_PORT,
-                                 "Port has security group associated. Cannot disable port security or ip address until security group is removed.");
+                return ctx_error(c, -EINVAL, RES_PORT,
+                                 "Port security must be enabled and port must have an IP address in order to use security groups.");
+        if ((r = check_mac(c, obj, jx_string(obj, "network_id"), NULL)) < 0)
+                return r;
         if (!json_object_get(obj, "mac_address")) {
                 char mac[MAC_TEXT_MAX];
                 if ((r = network_mac_generate(c, jx_string(obj, "network_id"), mac)) < 0)
                         return r;
                 json_object_set_new(obj, "mac_address", json_string(mac));
         }
-        if ((r = check_pairs(c, obj, security)) < 0)
+        if ((r = check_pairs(c, obj, jx_string(obj, "mac_address"))) < 0)
                 return r;
         json_object_set_new(obj, "status", json_string("DOWN"));
-        json_object_set_new(obj, "binding:vif_type",
-                            json_string(isempty(jx_string(obj, "binding:host_id")) ? "unbound" : "bridge"));
+        set_vif_type(obj);
         return 0;
+}
+
+/*
+ * Neutron's rules on update: port security off leaves no room for
+ * address pairs (409) or security groups (400 if the request adds some,
+ * 409 if the port keeps some); a MAC changes only on an unbound port.
+ */
+static int port_prepare_update(Ctx *c, json_t *obj, const json_t *old) {
+        _cleanup_json_ json_t *net = NULL;
+        const char *id = jx_string(old, "id");
+        int r = res_get(c, &res_network, jx_string(old, "network_id"), &net);
+        if (r < 0 || (r = owner_only(c, obj, net, false)) < 0)
+                return r;
+        const char *mac = jx_string(obj, "mac_address");
+        if (mac && (r = check_mac(c, obj, jx_string(old, "network_id"), id)) < 0)
+                return r;
+        if (mac && streq(jx_string(obj, "mac_address"), jx_string(old, "mac_address")))
+                json_object_del(obj, "mac_address");
+        else if (mac) {
+                const char *vif = jx_string(old, "binding:vif_type");
+                if (vif && !streq(vif, "unbound") && !streq(vif, "binding_failed"))
+                        return ctx_error(c, -EBUSY, RES_PORT,
+                                         "Unable to complete operation on port %s, port is already bound, port type: %s, old_mac %s, new_mac %s.",
+                                         id, vif, jx_string(old, "mac_address"), jx_string(obj, "mac_address"));
+        }
+        json_t *ps = json_object_get(obj, "port_security_enabled");
+        bool security = ps ? json_is_true(ps) : json_is_true(json_object_get(old, "port_security_enabled"));
+        json_t *pairs = json_object_get(obj, "allowed_address_pairs"), *groups = json_object_get(obj, "security_groups");
+        if (!security) {
+                if (json_array_size(pairs) || (!pairs && json_array_size(json_object_get(old, "allowed_address_pairs"))))
+                        return ctx_error(c, -EBUSY, RES_PORT,
+                                         "Port Security must be enabled in order to have allowed address pairs on a port.");
+                if (json_array_size(groups))
+                        return ctx_error(c, -EINVAL, RES_PORT,
+                                         "Port security must be enabled and port must have an IP address in order to use security groups.");
+                if (!groups && group_count(c, id) > 0)
+                        return ctx_error(c, -EBUSY, RES_PORT,
+                                         "Port has security group associated. Cannot disable port security or IP address until security group is removed.");
+        }
+        const char *pair_mac = jx_string(obj, "mac_address") ? jx_string(obj, "mac_address") : jx_string(old, "mac_address");
+        if ((r = check_pairs(c, obj, pair_mac)) < 0)
+                return r;
+        if (json_object_get(obj, "binding:host_id"))
+                set_vif_type(obj);
+        return 0;
+}
+
+/*
+ * Fills defaults and checks obj; on create with internal, the service's
+ * own ports skip the caller's policy and quota (a router's gateway port
+ * on an external network belongs to no project).
+ */
+static int port_prepare_as(Ctx *c, json_t *obj, const json_t *old, bool internal) {
+        int r;
+        network_revision_bump(obj, old);
+        if (!internal && (r = network_admin_only(c, &res_port, obj, !old, admin_fields)) < 0)
+                return r;
+        json_t *tags = json_object_get(obj, "tags");
+        if (tags && json_array_size(tags) > NETWORK_TAGS_MAX)
+                return ctx_error(c, -EINVAL, RES_PORT, "Bad ports request: The number of tags exceed the per-resource limit of %d.",
+                                 NETWORK_TAGS_MAX);
+        return old ? port_prepare_update(c, obj, old) : port_prepare_create(c, obj, internal);
 }
 
 static int port_prepare(Ctx *c, json_t *obj, const json_t *old) {
@@ -319,22 +297,28 @@ static int port_prepare(Ctx *c, json_t *obj, const json_t *old) {
 
 static int port_after(Ctx *c, const json_t *obj, const json_t *old) {
         const char *id = jx_string(obj, "id");
-        const char *network_id = jx_string(old ? old : obj, "network_id");
         const char *project_id = jx_string(old ? old : obj, "project_id");
         const char *owner = jx_string(old && !json_object_get(obj, "device_owner") ? old : obj, "device_owner");
         json_t *fixed = json_object_get(obj, "fixed_ips"), *groups = json_object_get(obj, "security_groups");
         int r;
 
         if (old) {
-                if (fixed && ((r = network_ips_release(c, id, NULL)) < 0 || (r = claim_fixed_ips(c, id, network_id, fixed)) < 0))
-                        return r;
+                const char *mac = jx_string(obj, "mac_address");
+                if (fixed || mac) {
+                        _cleanup_json_ json_t *cur = json_deep_copy(old);
+                        if (json_object_get(obj, "device_owner"))
+                                json_object_set(cur, "device_owner", json_object_get(obj, "device_owner"));
+                        if ((r = network_port_ips_update(c, cur, fixed, mac)) < 0)
+                                return r;
+                }
                 return groups ? bind_groups(c, id, project_id, json_is_null(groups) ? NULL : groups) : 0;
         }
-        r = fixed ? claim_fixed_ips(c, id, network_id, fixed) : claim_default_ips(c, id, network_id);
-        if (r < 0)
+        if ((r = network_port_ips_create(c, obj, fixed)) < 0)
                 return r;
-        if (groups && !json_is_null(groups))
-                return bind_groups(c, id, project_id, groups);
+        if (json_object_get(obj, "tags") && (r = network_tags_init(c, id, json_object_get(obj, "tags"))) < 0)
+                return r;
+        if (groups)
+                return bind_groups(c, id, project_id, json_is_null(groups) ? NULL : groups);
         /* Ports of the service itself are not filtered; others get the project's default group. */
         if (!json_is_true(json_object_get(obj, "port_security_enabled")) || owned_by_network(owner) || !project_id ||
             !*project_id)
@@ -414,9 +398,8 @@ static void port_decorate(Ctx *c, json_t *obj) {
         json_object_set_new(obj, "extra_dhcp_opts", json_array());
         json_object_set_new(obj, "ip_allocation", json_string("immediate"));
         if (!c->auth.is_admin)
-                for (const ResField *f = port_fields; f->name; f++)
-                        if (startswith(f->name, "binding:"))
-                                json_object_del(obj, f->name);
+                for (size_t i = 0; admin_view[i]; i++)
+                        json_object_del(obj, admin_view[i]);
         network_decorate_standard(c, obj);
 }
 
@@ -470,7 +453,7 @@ int network_dhcp_sync(Ctx *c, const char *network_id, const char *deleting_subne
                 return network_port_create_locked(c, obj, NULL);
         }
         /* An address on each DHCP subnet it lacks; none on a subnet that stopped serving DHCP. */
-        _cleanup_json_ json_t *have = json_object();
+        _cleanup_json_ json_t *have = json_object(), *port = NULL;
         if ((r = db_query(c->db, &s, "SELECT subnet_id FROM port_ips WHERE port_id = ?", "s", port_id)) >= 0)
                 while ((r = db_step(s)) > 0)
                         json_object_set_new(have, db_col_text(s, 0), json_true());
@@ -489,13 +472,14 @@ int network_dhcp_sync(Ctx *c, const char *network_id, const char *deleting_subne
                 if (!wanted && (r = network_ips_release(c, port_id, key)) < 0)
                         return r;
         }
+        if ((r = res_get(c, &res_port, port_id, &port)) < 0)
+                return r;
         json_array_foreach(want, i, v) {
                 _cleanup_json_ json_t *subnet = NULL;
-                char got[INET_ADDR_MAX];
                 if (json_object_get(have, json_string_value(v)))
                         continue;
                 if ((r = res_get(c, &res_subnet, json_string_value(v), &subnet)) < 0 ||
-                    (r = network_ip_allocate(c, subnet, port_id, network_id, NULL, (int) i, got)) < 0)
+                    (r = network_port_ip_claim(c, port, subnet, NULL, (int) i)) < 0)
                         return r;
         }
         return 0;

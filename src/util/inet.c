@@ -160,6 +160,26 @@ InetAddr inet_netmask(int version, unsigned len) {
         return a;
 }
 
+int inet_addr_eui64(const InetPrefix *p, const uint8_t mac[static 6], InetAddr *ret) {
+        if (p->addr.version != 6 || p->len != 64)
+                return -EINVAL;
+        InetAddr a = p->addr;
+        a.b[8] = mac[0] ^ 0x02;
+        a.b[9] = mac[1];
+        a.b[10] = mac[2];
+        a.b[11] = 0xff;
+        a.b[12] = 0xfe;
+        a.b[13] = mac[3];
+        a.b[14] = mac[4];
+        a.b[15] = mac[5];
+        *ret = a;
+        return 0;
+}
+
+bool inet_addr_is_eui64(const InetAddr *a) {
+        return a->version == 6 && a->b[11] == 0xff && a->b[12] == 0xfe;
+}
+
 static int hex_digit(char c) {
         if (c >= '0' && c <= '9')
                 return c - '0';

@@ -54,6 +54,15 @@ uint64_t inet_range_size(const InetAddr *a, const InetAddr *b);
 /* The netmask of a prefix length as an address ("255.255.255.0"). */
 InetAddr inet_netmask(int version, unsigned len);
 
+/*
+ * The SLAAC address (RFC 4291 appendix A, modified EUI-64) of mac in the
+ * IPv6 /64 p: p's first 64 bits, then the MAC with its universal/local
+ * bit flipped and ff:fe in the middle.  -EINVAL unless p is an IPv6 /64.
+ */
+int inet_addr_eui64(const InetPrefix *p, const uint8_t mac[static 6], InetAddr *ret);
+/* Whether a looks like one (an IPv6 address with ff:fe in bytes 11 and 12), as Neutron tells them apart. */
+bool inet_addr_is_eui64(const InetAddr *a);
+
 /* A MAC "fa:16:3e:12:34:56" (also with dashes or upper case); -EINVAL otherwise, and for multicast ones. */
 int mac_parse(const char *s, uint8_t ret[static 6]);
 /* Lower case with colons. */

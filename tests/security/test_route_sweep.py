@@ -72,6 +72,19 @@ BODIES = {
     ("POST", "/compute/v2.1/flavors/{flavor_id}/action"): {"removeTenantAccess": {"tenant": "gureum-test-sweep"}},
     ("PUT", "/compute/v2.1/os-quota-sets/{project_id}"): {"quota_set": {"instances": 0}},
     ("PUT", "/compute/v2.1/os-services/{service_id}"): {"host": "gureum-test-sweep", "binary": "nova-compute"},
+    ("PUT", "/network/v2.0/networks/{id}"): {"network": {"name": "x"}},
+    ("PUT", "/network/v2.0/subnets/{id}"): {"subnet": {"name": "x"}},
+    ("PUT", "/network/v2.0/ports/{id}"): {"port": {"name": "x"}},
+    ("PUT", "/network/v2.0/subnetpools/{id}"): {"subnetpool": {"name": "x"}},
+    ("PUT", "/network/v2.0/networks/{id}/tags"): {"tags": ["x"]},
+    ("POST", "/network/v2.0/networks/{id}/tags"): {"tags": ["x"]},
+    ("PUT", "/network/v2.0/subnets/{id}/tags"): {"tags": ["x"]},
+    ("POST", "/network/v2.0/subnets/{id}/tags"): {"tags": ["x"]},
+    ("PUT", "/network/v2.0/ports/{id}/tags"): {"tags": ["x"]},
+    ("POST", "/network/v2.0/ports/{id}/tags"): {"tags": ["x"]},
+    ("PUT", "/network/v2.0/subnetpools/{id}/tags"): {"tags": ["x"]},
+    ("POST", "/network/v2.0/subnetpools/{id}/tags"): {"tags": ["x"]},
+    ("PUT", "/network/v2.0/quotas/{project_id}"): {"quota": {"network": 1, "force": True}},
 }
 # Routes that exist from a microversion on: swept at it.
 VERSIONS = {
@@ -153,6 +166,13 @@ def victims(cloud):
     assert cloud.image_api("PUT", "/images/%s/file" % ids["image_id"], admin, data=b"sweep-data",
                            headers={"Content-Type": "application/octet-stream"}).status_code == 204
     ids["tag"] = "t"
+    # Neutron's routes name their ids {id}: a network, tagged, stands for all of them.
+    r = requests.post(cloud.url + "/network/v2.0/networks", headers={"X-Auth-Token": admin},
+                      json={"network": {"name": "gureum-test-sweep"}})
+    assert r.status_code == 201, r.text
+    ids["id"] = r.json()["network"]["id"]
+    assert requests.put(cloud.url + "/network/v2.0/networks/%s/tags/t" % ids["id"],
+                        headers={"X-Auth-Token": admin}).status_code == 201
     ids["member_id"] = ids["project_id"]
     r = requests.post(cloud.url + "/compute/v2.1/servers", headers={"X-Auth-Token": admin},
                       json={"server": {"name": "gureum-test-sweep", "imageRef": ids["image_id"], "flavorRef": "42"}})
@@ -223,7 +243,7 @@ def test_every_id_route_refuses_hostile_ids(cloud, canary, victims):
         params = re.findall(r"\{(\w+)\}", route)
         cases = [fill(route, lambda _: p.replace("{canary}", canary_name)) for p in WHOLE]
         # A suffix on a free-text parameter ({tag}) is just another tag; on an id it must name nothing.
-        for target in (p for p in params if p.endswith("_id")):
+        for target in (p for p in params if p == "id" or p.endswith("_id")):
             for suffix in SUFFIXES:
                 cases.append(fill(route, lambda n: victims[n] + suffix if n == target else victims[n]))
         for path in cases:
@@ -261,3 +281,8 @@ def test_every_id_route_refuses_hostile_ids(cloud, canary, victims):
     assert quota.json()["quota_set"]["instances"] == 10
     services = requests.get(compute + "/os-services", headers={"X-Auth-Token": admin}).json()["services"]
     assert {s["status"] for s in services} == {"enabled"}
+    network = requests.get(cloud.url + "/network/v2.0/networks/" + victims["id"], headers={"X-Auth-Token": admin})
+    assert network.status_code == 200 and network.json()["network"]["name"] == "gureum-test-sweep"
+    assert network.json()["network"]["tags"] == ["t"]
+    quotas = requests.get(cloud.url + "/network/v2.0/quotas", headers={"X-Auth-Token": admin}).json()["quotas"]
+    assert victims["project_id"] not in [q["project_id"] for q in quotas]

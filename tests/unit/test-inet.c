@@ -92,12 +92,32 @@ static void test_macs(void **state) {
                         fail_msg("accepted '%s'", bad[i]);
 }
 
+/* Neutron's example: fa:16:3e:33:44:55 on 2001:db8::/64 is 2001:db8::f816:3eff:fe33:4455. */
+static void test_eui64(void **state) {
+        InetPrefix p;
+        InetAddr a;
+        uint8_t m[6];
+        char buf[INET_ADDR_MAX];
+        assert_int_equal(inet_prefix_parse("2001:db8::/64", true, &p, NULL), 0);
+        assert_int_equal(mac_parse("fa:16:3e:33:44:55", m), 0);
+        assert_int_equal(inet_addr_eui64(&p, m, &a), 0);
+        assert_string_equal(inet_addr_format(&a, buf), "2001:db8::f816:3eff:fe33:4455");
+        assert_true(inet_addr_is_eui64(&a));
+        assert_int_equal(inet_addr_parse("2001:db8::5", &a), 0);
+        assert_false(inet_addr_is_eui64(&a));
+        assert_int_equal(inet_prefix_parse("2001:db8::/80", true, &p, NULL), 0);
+        assert_int_equal(inet_addr_eui64(&p, m, &a), -EINVAL);
+        assert_int_equal(inet_prefix_parse("10.0.0.0/24", true, &p, NULL), 0);
+        assert_int_equal(inet_addr_eui64(&p, m, &a), -EINVAL);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_addresses),
                 cmocka_unit_test(test_prefixes),
                 cmocka_unit_test(test_arithmetic),
                 cmocka_unit_test(test_macs),
+                cmocka_unit_test(test_eui64),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
