@@ -37,6 +37,8 @@ static const ApiErrorInfo table[] = {
         { -EBUSY, RES_PORT, API_STYLE_NEUTRON, 409, "Conflict", NULL, "PortInUse" },
         { -EBUSY, RES_ROUTER, API_STYLE_NEUTRON, 409, "Conflict", NULL, "RouterInUse" },
         { -EBUSY, RES_SECURITY_GROUP, API_STYLE_NEUTRON, 409, "Conflict", NULL, "SecurityGroupInUse" },
+        { -EEXIST, RES_SECURITY_GROUP, API_STYLE_NEUTRON, 409, "Conflict", NULL, "SecurityGroupDefaultAlreadyExists" },
+        { -EEXIST, RES_SECURITY_GROUP_RULE, API_STYLE_NEUTRON, 409, "Conflict", NULL, "SecurityGroupRuleExists" },
         { -EADDRINUSE, RES_NONE, ANY, 409, "Conflict", "conflictingRequest", "IpAddressInUse" },
         { -EADDRNOTAVAIL, RES_NONE, ANY, 409, "Conflict", "conflictingRequest", "IpAddressGenerationFailure" },
         { -EFBIG, RES_NONE, ANY, 413, "Request Entity Too Large", "overLimit", "HTTPRequestEntityTooLarge" },

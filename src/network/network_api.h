@@ -39,3 +39,5 @@ typedef struct NetExtension {
 /* Each file's extensions and routes; network_api.c lists the tables. */
 extern const NetExtension network_core_extensions[];
 extern const ApiRoute network_core_routes[];
+extern const NetExtension network_secgroup_extensions[];
+extern const ApiRoute network_secgroup_routes[];
