@@ -12,6 +12,7 @@ extern const EmbeddedFile network_api_schemas[];
 static const NetExtension *const extension_tables[] = {
         network_core_extensions,
         network_secgroup_extensions,
+        network_l3_extensions,
         NULL,
 };
 
@@ -76,7 +77,8 @@ const ApiService network_api_service = {
         .prefix = "/network",
         .style = API_STYLE_NEUTRON,
         .version_path = "/v2.0",
-        .routes = (const ApiRoute *const[]) { network_routes, network_core_routes, network_secgroup_routes, NULL },
+        .routes = (const ApiRoute *const[]) { network_routes, network_core_routes, network_secgroup_routes,
+                                              network_l3_routes, NULL },
         .schemas = network_api_schemas,
         .catalog_type = "network",
         .catalog_name = "neutron",

@@ -41,3 +41,5 @@ extern const NetExtension network_core_extensions[];
 extern const ApiRoute network_core_routes[];
 extern const NetExtension network_secgroup_extensions[];
 extern const ApiRoute network_secgroup_routes[];
+extern const NetExtension network_l3_extensions[];
+extern const ApiRoute network_l3_routes[];

@@ -142,6 +142,20 @@ int network_default_security_group(Ctx *c, const char *project_id, char **ret_id
 /* Makes project_id's default group exist, in a transaction of its own (lists do, as Neutron's). */
 int network_default_security_group_ensure(Ctx *c, const char *project_id);
 
+/* ---- routers and floating IPs (network_router.c, network_floatingip.c) ---- */
+
+/*
+ * PUT /routers/{id}/add_router_interface and remove_router_interface: info
+ * is {"subnet_id"} or {"port_id"}; *ret Neutron's answer (the router, the
+ * port, its network and subnets).  Each one transaction.
+ */
+int network_router_interface_add(Ctx *c, const char *router_id, const json_t *info, json_t **ret);
+int network_router_interface_remove(Ctx *c, const char *router_id, const json_t *info, json_t **ret);
+/* PUT /routers/{id}/add_extra_routes, remove_extra_routes: *ret the router's record. */
+int network_router_routes_edit(Ctx *c, const char *router_id, const json_t *routes, bool add, json_t **ret);
+/* Disassociates the floating IPs of a port being deleted, in the caller's transaction. */
+int network_floatingips_port_deleted(Ctx *c, const char *port_id);
+
 /* ---- parsers of client input (network_input.c): pure, fuzzed ---- */
 
 /*

@@ -210,6 +210,8 @@ CREATE TABLE floatingips (
     UNIQUE (floating_network_id, floating_ip_address)
 );
 CREATE INDEX floatingips_port ON floatingips (port_id);
+-- One floating IP per fixed address and external network (NULLs, the unassociated, are distinct).
+CREATE UNIQUE INDEX floatingips_fixed ON floatingips (floating_network_id, port_id, fixed_ip_address);
 
 -- Tags of any networking resource (the standard-attr-tag extension).
 CREATE TABLE network_tags (
