@@ -151,7 +151,7 @@ int network_default_security_group_ensure(Ctx *c, const char *project_id);
  */
 int network_router_interface_add(Ctx *c, const char *router_id, const json_t *info, json_t **ret);
 int network_router_interface_remove(Ctx *c, const char *router_id, const json_t *info, json_t **ret);
-/* PUT /routers/{id}/add_extra_routes, remove_extra_routes: *ret the router's record. */
+/* PUT /routers/{id}/add_extraroutes, remove_extraroutes: *ret the router's record. */
 int network_router_routes_edit(Ctx *c, const char *router_id, const json_t *routes, bool add, json_t **ret);
 /* Disassociates the floating IPs of a port being deleted, in the caller's transaction. */
 int network_floatingips_port_deleted(Ctx *c, const char *port_id);

@@ -2,7 +2,7 @@
 /*
  * /v2.0/routers and /v2.0/floatingips: the generic handlers, and the
  * router actions (PUT add_router_interface, remove_router_interface,
- * add_extra_routes, remove_extra_routes) that call the service.
+ * add_extraroutes, remove_extraroutes) that call the service.
  */
 #include "network/network_api.h"
 #include "util/log.h"
@@ -66,8 +66,8 @@ const ApiRoute network_l3_routes[] = {
         { "PUT", "/v2.0/routers/{id}/add_router_interface", interface_add, POLICY_AUTHENTICATED, "network-router-interface.json" },
         { "PUT", "/v2.0/routers/{id}/remove_router_interface", interface_remove, POLICY_AUTHENTICATED,
           "network-router-interface.json" },
-        { "PUT", "/v2.0/routers/{id}/add_extra_routes", routes_add, POLICY_AUTHENTICATED, "network-router-routes.json" },
-        { "PUT", "/v2.0/routers/{id}/remove_extra_routes", routes_remove, POLICY_AUTHENTICATED, "network-router-routes.json" },
+        { "PUT", "/v2.0/routers/{id}/add_extraroutes", routes_add, POLICY_AUTHENTICATED, "network-router-routes.json" },
+        { "PUT", "/v2.0/routers/{id}/remove_extraroutes", routes_remove, POLICY_AUTHENTICATED, "network-router-routes.json" },
         { "GET", "/v2.0/floatingips", network_api_list, POLICY_AUTHENTICATED, .data = &floatingips },
         { "POST", "/v2.0/floatingips", network_api_create, POLICY_AUTHENTICATED, "network-floatingip-create.json", 201,
           .data = &floatingips },

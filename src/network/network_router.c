@@ -206,9 +206,8 @@ static int gateway_set(Ctx *c, const json_t *router, const json_t *info) {
                         return r;
                 return gateway_detach(c, router);
         }
-        if (!net_id)
-                return bad_request(c, "Invalid input for external_gateway_info. Reason: Validation of dictionary's keys failed. Expected keys: {'network_id'} Provided keys: {'%s'}.",
-                                   json_object_iter_key(json_object_iter((json_t *) info)));
+        if (!net_id) /* gateway_policy refused it already */
+                return bad_request(c, "Invalid input for external_gateway_info: a network_id is required.");
         if ((r = network_get_for(c, &res_network, net_id, false, &net)) < 0)
                 return r;
         if (!json_is_true(json_object_get(net, "router:external")))
@@ -247,9 +246,15 @@ static int gateway_set(Ctx *c, const json_t *router, const json_t *info) {
         return r < 0 ? res_db_error(c, r, RES_ROUTER, "setting a router's gateway") : 0;
 }
 
-/* Neutron's policy: only admins choose SNAT or the gateway's addresses. */
+/*
+ * Neutron's checks before the plugin's: a gateway that is not {} needs
+ * its network (400), and only admins choose SNAT or the addresses (403).
+ */
 static int gateway_policy(Ctx *c, const json_t *info, bool create) {
         static const char *const admin_only[] = { "enable_snat", "external_fixed_ips", NULL };
+        if (json_object_size(info) && !jx_string(info, "network_id"))
+                return bad_request(c, "Invalid input for external_gateway_info. Reason: Validation of dictionary's keys failed. Expected keys: {'network_id'} Provided keys: {'%s'}.",
+                                   json_object_iter_key(json_object_iter((json_t *) info)));
         if (c->auth.is_admin || !json_is_object(info))
                 return 0;
         for (size_t i = 0; admin_only[i]; i++)
