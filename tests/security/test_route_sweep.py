@@ -63,6 +63,14 @@ BODIES = {
     # Reads a file named after the id: the sweep makes sure it never leaves the instance directory.
     ("POST", "/compute/v2.1/servers/{server_id}/action"): {"os-getConsoleOutput": {}},
     ("PUT", "/compute/v2.1/servers/{server_id}"): {"server": {"name": "x"}},
+    ("PUT", "/network/v2.0/security-groups/{id}"): {"security_group": {"description": "x"}},
+    ("PUT", "/network/v2.0/security-group-rules/{id}"): {"security_group_rule": {"description": "x"}},
+    ("PUT", "/network/v2.0/routers/{id}"): {"router": {"description": "x"}},
+    ("PUT", "/network/v2.0/routers/{id}/add_router_interface"): {"subnet_id": "5f4c1bd6-2a31-4f2e-9d0c-3b8e7a6c5d41"},
+    ("PUT", "/network/v2.0/routers/{id}/remove_router_interface"): {"subnet_id": "5f4c1bd6-2a31-4f2e-9d0c-3b8e7a6c5d41"},
+    ("PUT", "/network/v2.0/routers/{id}/add_extraroutes"): {"router": {"routes": []}},
+    ("PUT", "/network/v2.0/routers/{id}/remove_extraroutes"): {"router": {"routes": []}},
+    ("PUT", "/network/v2.0/floatingips/{id}"): {"floatingip": {"description": "x"}},
 }
 HEADERS = {
     ("PATCH", "/image/v2/images/{image_id}"): "application/openstack-images-v2.1-json-patch",
