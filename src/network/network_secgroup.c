@@ -188,7 +188,7 @@ static int group_before_delete(Ctx *c, const json_t *old) {
         return network_tags_delete(c, id);
 }
 
-/* A rule as a group's render lists it: the rule's own render without timestamps. */
+/* A rule as a group's render lists it: as the rule's own render (times as Neutron writes them). */
 static void group_decorate(Ctx *c, json_t *obj) {
         ResQuery q;
         json_t *rules = NULL;
@@ -201,8 +201,12 @@ static void group_decorate(Ctx *c, json_t *obj) {
                 json_array_foreach(rules, i, rec) {
                         json_t *o = json_deep_copy(rec);
                         json_object_del(o, "rule_key");
-                        json_object_del(o, "created_at");
-                        json_object_del(o, "updated_at");
+                        for (const char *const *t = (const char *const[]) { "created_at", "updated_at", NULL }; *t; t++) {
+                                char buf[32];
+                                json_t *v = json_object_get(o, *t);
+                                if (json_is_integer(v))
+                                        json_object_set_new(o, *t, json_string(format_iso8601(json_integer_value(v), buf)));
+                        }
                         res_security_group_rule.decorate(c, o);
                         json_array_append_new(out, o);
                 }
