@@ -6,6 +6,7 @@
 # ports, ICMP type/code, ethertypes, prefixes) and canonical forms, the
 # 409 on a duplicate rule, groups in use, visibility across projects and
 # quotas.
+import threading
 import uuid
 
 import openstack
@@ -255,6 +256,30 @@ def test_duplicate_rule_409(cloud, user, name):
     two = dict(one, protocol="tcp")
     r = net(cloud, "POST", "/security-group-rules", token, json={"security_group_rules": [one, two]})
     assert r.status_code == 201 and len(r.json()["security_group_rules"]) == 2
+    assert net(cloud, "DELETE", "/security-groups/" + g["id"], token).status_code == 204
+
+
+def test_duplicate_rule_race(cloud, user, name):
+    """The same rule from many clients at once: one is made, every other gets the 409."""
+    _, _, token = user
+    g = group(cloud, token, name)
+    codes = []
+
+    def post():
+        with requests.Session() as s:
+            r = s.post(cloud.url + "/network/v2.0/security-group-rules", headers={"X-Auth-Token": token}, timeout=120,
+                       json={"security_group_rule": {"security_group_id": g["id"], "direction": "ingress",
+                                                     "protocol": "tcp", "port_range_min": 443, "port_range_max": 443}})
+            codes.append(r.status_code)
+
+    threads = [threading.Thread(target=post) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(codes) == [201] + [409] * 7
+    rules = net(cloud, "GET", "/security-group-rules?security_group_id=%s&protocol=tcp" % g["id"], token).json()
+    assert len(rules["security_group_rules"]) == 1
     assert net(cloud, "DELETE", "/security-groups/" + g["id"], token).status_code == 204
 
 
