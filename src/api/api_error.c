@@ -37,6 +37,13 @@ static const ApiErrorInfo table[] = {
         { -EBUSY, RES_PORT, API_STYLE_NEUTRON, 409, "Conflict", NULL, "PortInUse" },
         { -EBUSY, RES_ROUTER, API_STYLE_NEUTRON, 409, "Conflict", NULL, "RouterInUse" },
         { -EBUSY, RES_SECURITY_GROUP, API_STYLE_NEUTRON, 409, "Conflict", NULL, "SecurityGroupInUse" },
+        { -EEXIST, RES_SECURITY_GROUP, API_STYLE_NEUTRON, 409, "Conflict", NULL, "SecurityGroupDefaultAlreadyExists" },
+        { -EEXIST, RES_SECURITY_GROUP_RULE, API_STYLE_NEUTRON, 409, "Conflict", NULL, "SecurityGroupRuleExists" },
+        { -EBUSY, RES_FLOATINGIP, API_STYLE_NEUTRON, 409, "Conflict", NULL, "FloatingIPPortAlreadyAssociated" },
+        /* Neutron's L3 "not found"s that are not a missing resource: no route to the external network, no such interface. */
+        { -EHOSTUNREACH, RES_NONE, ANY, 404, "Not Found", "itemNotFound", "ExternalGatewayForFloatingIPNotFound" },
+        { -ENXIO, RES_NONE, ANY, 404, "Not Found", "itemNotFound", "RouterInterfaceNotFound" },
+        { -ENXIO, RES_SUBNET, API_STYLE_NEUTRON, 404, "Not Found", NULL, "RouterInterfaceNotFoundForSubnet" },
         { -EADDRINUSE, RES_NONE, ANY, 409, "Conflict", "conflictingRequest", "IpAddressInUse" },
         { -EADDRNOTAVAIL, RES_NONE, ANY, 409, "Conflict", "conflictingRequest", "IpAddressGenerationFailure" },
         { -EFBIG, RES_NONE, ANY, 413, "Request Entity Too Large", "overLimit", "HTTPRequestEntityTooLarge" },

@@ -13,6 +13,8 @@ static const NetExtension *const extension_tables[] = {
         network_core_extensions,
         network_tags_extensions,
         network_quota_extensions,
+        network_secgroup_extensions,
+        network_l3_extensions,
         NULL,
 };
 
@@ -79,7 +81,8 @@ const ApiService network_api_service = {
         .style = API_STYLE_NEUTRON,
         .version_path = "/v2.0",
         .routes = (const ApiRoute *const[]) { network_routes, network_core_routes, network_tags_routes,
-                                            network_quota_routes, NULL },
+                                              network_quota_routes, network_secgroup_routes, network_l3_routes,
+                                              NULL },
         .schemas = network_api_schemas,
         .catalog_type = "network",
         .catalog_name = "neutron",

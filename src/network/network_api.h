@@ -43,3 +43,7 @@ extern const NetExtension network_tags_extensions[];
 extern const ApiRoute network_tags_routes[];
 extern const NetExtension network_quota_extensions[];
 extern const ApiRoute network_quota_routes[];
+extern const NetExtension network_secgroup_extensions[];
+extern const ApiRoute network_secgroup_routes[];
+extern const NetExtension network_l3_extensions[];
+extern const ApiRoute network_l3_routes[];

@@ -265,6 +265,40 @@ int network_dhcp_sync(Ctx *c, const char *network_id, const char *deleting_subne
 /* The project's "default" security group, made with Neutron's default rules on first use. */
 int network_default_security_group(Ctx *c, const char *project_id, char **ret_id);
 
+/* ---- security groups (network_secgroup.c) ---- */
+
+/* Makes project_id's default group exist, in a transaction of its own (lists do, as Neutron's). */
+int network_default_security_group_ensure(Ctx *c, const char *project_id);
+
+/* ---- routers and floating IPs (network_router.c, network_floatingip.c) ---- */
+
+/*
+ * PUT /routers/{id}/add_router_interface and remove_router_interface: info
+ * is {"subnet_id"} or {"port_id"}; *ret Neutron's answer (the router, the
+ * port, its network and subnets).  Each one transaction.
+ */
+int network_router_interface_add(Ctx *c, const char *router_id, const json_t *info, json_t **ret);
+int network_router_interface_remove(Ctx *c, const char *router_id, const json_t *info, json_t **ret);
+/* PUT /routers/{id}/add_extraroutes, remove_extraroutes: *ret the router's record. */
+int network_router_routes_edit(Ctx *c, const char *router_id, const json_t *routes, bool add, json_t **ret);
+/* Disassociates the floating IPs of a port being deleted, in the caller's transaction. */
+int network_floatingips_port_deleted(Ctx *c, const char *port_id);
+
+/* ---- parsers of client input (network_input.c): pure, fuzzed ---- */
+
+/*
+ * Checks a security group rule's attributes as Neutron does (400 with its
+ * messages) and puts them in their stored form: protocol a lower-case
+ * name or decimal text (NULL for any), ports integers, ethertype IPv4 or
+ * IPv6, remote_ip_prefix "address/length"; sets rule_key, what a
+ * duplicate of the rule in its group has too.
+ */
+int network_secgroup_rule_normalize(Ctx *c, json_t *rule);
+/* Extra routes ({destination, nexthop} each) checked and in canonical text; NULL is none. */
+int network_routes_parse(Ctx *c, const json_t *routes, json_t **ret);
+/* Routes as Neutron's messages print them: "[{'destination': ..., 'nexthop': ...}]".  Caller frees. */
+char *network_routes_repr(const json_t *routes);
+
 /* ---- the data plane (network_dataplane.c) ---- */
 
 /* Opens the configured data plane driver and starts its reconciler thread (module recover). */

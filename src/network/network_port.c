@@ -360,7 +360,11 @@ static int port_before_delete(Ctx *c, const json_t *old) {
                 return ctx_error(c, -EBUSY, RES_PORT,
                                  "Port %s cannot be deleted directly via the port API: has device owner %s.",
                                  jx_string(old, "id"), owner);
-        int r = network_ips_release(c, jx_string(old, "id"), NULL);
+        /* Floating IPs forwarding to it are disassociated, as in Neutron. */
+        int r = network_floatingips_port_deleted(c, jx_string(old, "id"));
+        if (r < 0)
+                return r;
+        r = network_ips_release(c, jx_string(old, "id"), NULL);
         if (r >= 0)
                 r = db_run(c->db, "DELETE FROM port_security_groups WHERE port_id = ?", "s", jx_string(old, "id"));
         if (r < 0)

@@ -85,7 +85,8 @@ static int tags_clear(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply
 }
 
 static const NetApiResource networks = { &res_network }, subnets = { &res_subnet }, ports = { &res_port },
-                            subnetpools = { &res_subnetpool };
+                            subnetpools = { &res_subnetpool }, routers = { &res_router },
+                            floatingips = { &res_floatingip }, security_groups = { &res_security_group };
 
 const NetExtension network_tags_extensions[] = {
         { "standard-attr-tag", "Tag support for resources with standard attribute: subnet, network, port, subnetpool",
@@ -108,5 +109,8 @@ const ApiRoute network_tags_routes[] = {
         TAG_ROUTES("subnets", subnets),
         TAG_ROUTES("ports", ports),
         TAG_ROUTES("subnetpools", subnetpools),
+        TAG_ROUTES("routers", routers),
+        TAG_ROUTES("floatingips", floatingips),
+        TAG_ROUTES("security-groups", security_groups),
         {},
 };

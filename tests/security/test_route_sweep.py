@@ -85,6 +85,20 @@ BODIES = {
     ("PUT", "/network/v2.0/subnetpools/{id}/tags"): {"tags": ["x"]},
     ("POST", "/network/v2.0/subnetpools/{id}/tags"): {"tags": ["x"]},
     ("PUT", "/network/v2.0/quotas/{project_id}"): {"quota": {"network": 1, "force": True}},
+    ("PUT", "/network/v2.0/routers/{id}/tags"): {"tags": ["x"]},
+    ("POST", "/network/v2.0/routers/{id}/tags"): {"tags": ["x"]},
+    ("PUT", "/network/v2.0/floatingips/{id}/tags"): {"tags": ["x"]},
+    ("POST", "/network/v2.0/floatingips/{id}/tags"): {"tags": ["x"]},
+    ("PUT", "/network/v2.0/security-groups/{id}/tags"): {"tags": ["x"]},
+    ("POST", "/network/v2.0/security-groups/{id}/tags"): {"tags": ["x"]},
+    ("PUT", "/network/v2.0/security-groups/{id}"): {"security_group": {"description": "x"}},
+    ("PUT", "/network/v2.0/security-group-rules/{id}"): {"security_group_rule": {"description": "x"}},
+    ("PUT", "/network/v2.0/routers/{id}"): {"router": {"description": "x"}},
+    ("PUT", "/network/v2.0/routers/{id}/add_router_interface"): {"subnet_id": "5f4c1bd6-2a31-4f2e-9d0c-3b8e7a6c5d41"},
+    ("PUT", "/network/v2.0/routers/{id}/remove_router_interface"): {"subnet_id": "5f4c1bd6-2a31-4f2e-9d0c-3b8e7a6c5d41"},
+    ("PUT", "/network/v2.0/routers/{id}/add_extraroutes"): {"router": {"routes": []}},
+    ("PUT", "/network/v2.0/routers/{id}/remove_extraroutes"): {"router": {"routes": []}},
+    ("PUT", "/network/v2.0/floatingips/{id}"): {"floatingip": {"description": "x"}},
 }
 # Routes that exist from a microversion on: swept at it.
 VERSIONS = {

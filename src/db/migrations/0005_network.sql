@@ -155,11 +155,14 @@ CREATE TABLE security_group_rules (
     remote_ip_prefix  TEXT,                     -- canonical CIDR
     remote_group_id   TEXT REFERENCES security_groups (id) ON DELETE CASCADE,
     description       TEXT NOT NULL DEFAULT '',
+    rule_key          TEXT NOT NULL,            -- what a duplicate shares: the rule in canonical form
     revision_number   BIGINT NOT NULL DEFAULT 0,
     created_at        BIGINT NOT NULL,
     updated_at        BIGINT NOT NULL
 );
 CREATE INDEX security_group_rules_group ON security_group_rules (security_group_id);
+-- Neutron's 409 on a duplicate rule, even when two requests race.
+CREATE UNIQUE INDEX security_group_rules_unique ON security_group_rules (security_group_id, rule_key);
 
 CREATE TABLE port_security_groups (
     port_id           TEXT NOT NULL REFERENCES ports (id) ON DELETE CASCADE,
@@ -207,6 +210,8 @@ CREATE TABLE floatingips (
     UNIQUE (floating_network_id, floating_ip_address)
 );
 CREATE INDEX floatingips_port ON floatingips (port_id);
+-- One floating IP per fixed address and external network (NULLs, the unassociated, are distinct).
+CREATE UNIQUE INDEX floatingips_fixed ON floatingips (floating_network_id, port_id, fixed_ip_address);
 
 -- Tags of any networking resource (the standard-attr-tag extension).
 CREATE TABLE network_tags (
