@@ -39,6 +39,7 @@ static int version(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
 
 static const ServerActionRoute *const action_tables[] = {
         compute_power_actions,
+        compute_lifecycle_actions,
         NULL,
 };
 
@@ -84,7 +85,7 @@ const ApiService compute_api_service = {
         .prefix = "/compute",
         .style = API_STYLE_NOVA,
         .version_path = "/v2.1",
-        .routes = (const ApiRoute *const[]) { compute_routes, compute_server_routes, NULL },
+        .routes = (const ApiRoute *const[]) { compute_routes, compute_server_routes, compute_image_routes, NULL },
         .schemas = compute_api_schemas,
         .catalog_type = "compute",
         .catalog_name = "nova",

@@ -40,4 +40,6 @@ typedef struct ServerActionRoute {
 
 /* The route tables and action tables of each file. */
 extern const ApiRoute compute_server_routes[];
+extern const ApiRoute compute_image_routes[];
 extern const ServerActionRoute compute_power_actions[];
+extern const ServerActionRoute compute_lifecycle_actions[];

@@ -116,13 +116,14 @@ static void remove_orphan_dirs(Ctx *c) {
         closedir(d);
 }
 
-/* A cached image stays while a live server's disk may rest on it. */
+/* A cached image stays while a live server's disk may rest on it (or an unshelve may be about to use it). */
 static bool image_in_use(const char *image_id, void *userdata) {
         Ctx *c = userdata;
         int64_t n = 1;
         if (db_query_int(c->db, &n,
-                         "SELECT COUNT(*) FROM servers WHERE vm_state <> 'deleted' AND (image_id = ? OR rescue_image_id = ?)",
-                         "ss", image_id, image_id) < 0)
+                         "SELECT COUNT(*) FROM servers WHERE vm_state <> 'deleted'"
+                         " AND (image_id = ? OR rescue_image_id = ? OR shelved_image_id = ?)",
+                         "sss", image_id, image_id, image_id) < 0)
                 return true;
         return n > 0;
 }
