@@ -63,6 +63,9 @@ BODIES = {
     # Reads a file named after the id: the sweep makes sure it never leaves the instance directory.
     ("POST", "/compute/v2.1/servers/{server_id}/action"): {"os-getConsoleOutput": {}},
     ("PUT", "/compute/v2.1/servers/{server_id}"): {"server": {"name": "x"}},
+    ("POST", "/compute/v2.1/images/{image_id}/metadata"): {"metadata": {"x": "y"}},
+    ("PUT", "/compute/v2.1/images/{image_id}/metadata"): {"metadata": {"x": "y"}},
+    ("PUT", "/compute/v2.1/images/{image_id}/metadata/{key}"): {"meta": {"x": "y"}},
 }
 HEADERS = {
     ("PATCH", "/image/v2/images/{image_id}"): "application/openstack-images-v2.1-json-patch",
@@ -137,6 +140,7 @@ def victims(cloud):
     assert cloud.image_api("PUT", "/images/%s/file" % ids["image_id"], admin, data=b"sweep-data",
                            headers={"Content-Type": "application/octet-stream"}).status_code == 204
     ids["tag"] = "t"
+    ids["key"] = "x"
     ids["member_id"] = ids["project_id"]
     r = requests.post(cloud.url + "/compute/v2.1/servers", headers={"X-Auth-Token": admin},
                       json={"server": {"name": "gureum-test-sweep", "imageRef": ids["image_id"], "flavorRef": "42"}})
@@ -200,7 +204,7 @@ def test_every_id_route_refuses_hostile_ids(cloud, canary, victims):
                         ("service_id", "services"), ("endpoint_id", "endpoints")):
         assert cloud.api("GET", "/%s/%s" % (plural, victims[key]), admin).status_code == 200, key
     img = cloud.image_api("GET", "/images/" + victims["image_id"], admin).json()
-    assert img["status"] == "active" and img["tags"] == ["t"]
+    assert img["status"] == "active" and img["tags"] == ["t"] and "x" not in img
     assert cloud.image_api("GET", "/images/%s/file" % victims["image_id"], admin).content == b"sweep-data"
     members = cloud.image_api("GET", "/images/%s/members" % victims["image_id"], admin).json()["members"]
     assert [m["member_id"] for m in members] == [victims["project_id"]]
