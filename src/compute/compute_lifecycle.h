@@ -86,3 +86,5 @@ int compute_task_shelve_failed(Ctx *c, const Task *t, const char *error);
  */
 int compute_guest_snapshot(Ctx *c, const json_t *rec, ComputeHost *h, const char *image_id, const char *state_pending,
                            const char *state_uploading);
+/* Discards image_id unless its data came (a snapshot whose server went first); 0 if it is gone already. */
+int compute_task_image_abandon(Ctx *c, const char *image_id);

@@ -11,6 +11,7 @@
  * (ERROR, for a build).
  */
 #include "compute/compute_lifecycle.h"
+#include "image/image.h"
 #include "util/log.h"
 
 int compute_task_retryable(int r) {
@@ -137,6 +138,9 @@ static int server_delete(Ctx *c, const Task *t) {
         if (host && !h)
                 return compute_guest_host(c, rec, &h);
         r = compute_guest_remove(c, id, h);
+        /* A shelved server's snapshot goes with it, as in Nova. */
+        if (r >= 0 && !isempty(jx_string(rec, "shelved_image_id")))
+                r = image_import_discard(c, jx_string(rec, "shelved_image_id"));
         if (r < 0)
                 return compute_task_retryable(r);
         r = res_transaction(c, "deleting a server", delete_rows, (void *) id);

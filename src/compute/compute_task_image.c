@@ -74,14 +74,25 @@ int compute_guest_snapshot(Ctx *c, const json_t *rec, ComputeHost *h, const char
         return r;
 }
 
+int compute_task_image_abandon(Ctx *c, const char *image_id) {
+        bool done = false;
+        int r = image_id ? image_done(c, image_id, &done) : -ENOENT;
+        if (r == -ENOENT)
+                return 0;
+        return r < 0 || done ? r : image_import_discard(c, image_id);
+}
+
 int compute_task_snapshot(Ctx *c, const Task *t) {
         _cleanup_json_ json_t *rec = NULL;
         const char *id = t->resource_id, *image_id = jx_string(t->payload, "image_id");
         ComputeHost *h;
         int r = compute_task_server(c, t, &rec);
-        if (r < 0 || !rec)
+        if (r < 0)
                 return r;
         const char *task = jx_string(rec, "task_state");
+        /* A server deleted before its snapshot was taken: no image of it will come (Nova deletes it too). */
+        if (!rec || streq_ptr(task, "deleting"))
+                return compute_task_image_abandon(c, image_id);
         if (!streq_ptr(task, "image_snapshot") && !streq_ptr(task, "image_pending_upload") &&
             !streq_ptr(task, "image_uploading"))
                 return 0; /* settled already, or reset by an admin */

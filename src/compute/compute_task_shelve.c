@@ -42,11 +42,12 @@ int compute_task_shelve(Ctx *c, const Task *t) {
         const char *id = t->resource_id, *image_id = jx_string(t->payload, "image_id");
         ComputeHost *h;
         int r = compute_task_server(c, t, &rec);
-        if (r < 0 || !rec)
+        if (r < 0)
                 return r;
         const char *vm = jx_string(rec, "vm_state"), *task = jx_string(rec, "task_state");
-        if (!task || streq(task, "deleting"))
-                return 0; /* settled already, reset by an admin, or about to be deleted */
+        /* Settled already, reset by an admin, or deleted: the delete task discards the shelved image. */
+        if (!rec || !task || streq(task, "deleting"))
+                return 0;
         if (!streq_ptr(vm, "shelved")) {
                 r = compute_guest_host(c, rec, &h);
                 if (r >= 0)

@@ -315,6 +315,28 @@ def test_resize_quota(env, name):
         c.close()
 
 
+def test_resize_without_room(name):
+    """A host without room for the new flavor: the resize fails in its task and the server keeps its flavor."""
+    c = Cloud(extra_config="ram_allocation_ratio = 0.001\n")   # 261 MB of memory to give
+    try:
+        admin, _ = c.token()
+        with tempfile.TemporaryDirectory(prefix="gureum-test-") as d:
+            p = os.path.join(d, "i.qcow2")
+            subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", p, "16M"], check=True)
+            image = image_upload(c, admin, "gureum-test-room", p)
+        u = Compute(c, admin)
+        sid = u.boot(name, image)
+        assert u.action(sid, {"resize": {"flavorRef": TINY}}).status_code == 202
+        s = u.wait(sid, "ACTIVE")
+        assert s["flavor"]["id"] == NANO and not os.path.exists(os.path.join(instance_dir(c, sid), "disk.resize-orig"))
+        # The server's own claim does not count against its new one: micro fits where nano was.
+        assert u.action(sid, {"resize": {"flavorRef": MICRO}}).status_code == 202
+        assert u.wait(sid, "VERIFY_RESIZE")["flavor"]["id"] == MICRO
+        u.delete(sid)
+    finally:
+        c.close()
+
+
 def test_create_image(cloud, env, server, name):
     u = env.user
     r = u.action(server, {"createImage": {"name": name, "metadata": {"image_type": "test", "x": "y"}}})
@@ -390,6 +412,16 @@ def test_create_image_refusals(cloud, env, server):
     # Nothing was left behind by the refusals.
     mine = cloud.image_api("GET", "/images?owner=" + env.project["id"], env.token).json()["images"]
     assert [i for i in mine if i.get("instance_uuid") == server] == []
+    # Paused and suspended servers are snapshotted in their state, and stay in it.
+    assert u.action(server, {"pause": None}).status_code == 202
+    u.wait(server, "PAUSED")
+    r = u.action(server, {"createImage": {"name": "gureum-test-paused"}}, "2.45")
+    assert r.status_code == 202
+    assert u.wait(server, "PAUSED")["OS-EXT-STS:power_state"] == 3
+    assert glance(cloud, env.token, r.json()["image_id"]).json()["status"] == "active"
+    assert cloud.image_api("DELETE", "/images/" + r.json()["image_id"], env.token).status_code == 204
+    assert u.action(server, {"unpause": None}).status_code == 202
+    u.wait(server, "ACTIVE")
     assert u.action(server, {"suspend": None}).status_code == 202
     u.wait(server, "SUSPENDED")
     assert u.action(server, {"rescue": None}).status_code == 409
@@ -561,12 +593,28 @@ def test_reset_state(env, server):
     assert u.server(server)["status"] == "ACTIVE"
 
 
-def test_delete_while_shelved(env, name):
+def test_delete_while_shelved(cloud, env, name):
     u = env.user
     sid = u.boot(name, env.image)
     assert u.action(sid, {"shelve": None}).status_code == 202
     u.wait(sid, "SHELVED_OFFLOADED")
+    shelved = [i for i in cloud.image_api("GET", "/images", env.token).json()["images"] if i["name"] == name + "-shelved"]
+    assert len(shelved) == 1
     u.delete(sid)
+    # The shelved snapshot goes with the server, as in Nova.
+    assert glance(cloud, env.token, shelved[0]["id"]).status_code == 404
+
+
+def test_delete_during_snapshot(cloud, env, name):
+    """A server deleted while its snapshot is made leaves a complete image or none, never a queued one."""
+    u = env.user
+    sid = u.boot(name, env.image)
+    r = u.action(sid, {"createImage": {"name": name}}, "2.45")
+    assert r.status_code == 202
+    u.delete(sid)
+    img = glance(cloud, env.token, r.json()["image_id"])
+    assert img.status_code == 404 or img.json()["status"] == "active", img.text
+    cloud.image_api("DELETE", "/images/" + r.json()["image_id"], env.token)
 
 
 # ---------------------------------------------------------------------------
