@@ -178,6 +178,7 @@ def test_rebuild_microversions(cloud, env, server):
     r = u.action(server, {"rebuild": {"imageRef": env.image}}, "2.75")
     assert r.status_code == 202, r.text
     conforms(servers_v275.rebuild_server_with_admin_pass, r.json())
+    conforms(servers_v275.update_server, {"server": u.server(server, "2.75")})
     assert r.json()["server"]["OS-EXT-STS:task_state"] == "rebuilding"
     u.wait(server, "ACTIVE")
     # user_data is unknown before 2.57, description before 2.19.
