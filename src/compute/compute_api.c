@@ -39,6 +39,7 @@ static int version(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
 
 static const ServerActionRoute *const action_tables[] = {
         compute_power_actions,
+        compute_lifecycle_actions,
         NULL,
 };
 
@@ -95,6 +96,7 @@ const ApiService compute_api_service = {
                 compute_quota_routes,
                 compute_host_routes,
                 compute_usage_routes,
+                compute_image_routes,
                 NULL,
         },
         .schemas = compute_api_schemas,

@@ -169,3 +169,18 @@ int compute_guest_remove(Ctx *c, const char *id, ComputeHost *h) {
         }
         return 0;
 }
+
+int compute_guest_stop(Ctx *c, const json_t *rec, ComputeHost *h, bool clean) {
+        const char *id = jx_string(rec, "id");
+        int64_t timeout = clean ? compute.cfg->compute_shutdown_timeout * 1000000LL : 0;
+        VirtPower p = compute_guest_power(h, id);
+        Error e = {};
+        int r = 0;
+
+        /* A paused guest cannot hear the power button; a saved one (managed save) is not running. */
+        if (p == VIRT_POWER_RUNNING)
+                r = virt_stop(&h->virt, id, timeout, &e);
+        else if (p == VIRT_POWER_PAUSED || p == VIRT_POWER_CRASHED)
+                r = virt_destroy(&h->virt, id, &e);
+        return r < 0 ? compute_guest_error(c, r, &e, "stop", id) : 0;
+}

@@ -208,6 +208,7 @@ typedef struct SchedRequest {
         const char *availability_zone;  /* NULL: any */
         const char *group_id;           /* a server group whose policy applies, or NULL */
         const char *ignore_server;      /* a server whose own claims do not count (resize to its host) */
+        const char *host;               /* NULL: any; else only this host (a resize in place) */
 } SchedRequest;
 
 /*
@@ -244,6 +245,14 @@ int compute_quota_usage(Ctx *c, const char *project_id, json_t **ret);
  * nothing is written.  limits NULL removes the project's own limits.
  */
 int compute_quota_set(Ctx *c, const char *project_id, const json_t *limits, bool force);
+
+/*
+ * Whether the project's cores and ram quotas allow its servers to grow by
+ * vcpus and memory_mb (a resize: no new instance); -EDQUOT with Nova's
+ * message otherwise.  Deltas of 0 or less always fit.  In the caller's
+ * transaction.
+ */
+int compute_quota_resize(Ctx *c, const char *project_id, int64_t vcpus, int64_t memory_mb);
 
 /* ---- instance actions (compute_action.c) ---- */
 
@@ -355,6 +364,17 @@ typedef struct ServerAction {
  * task with payload (may be NULL).
  */
 int compute_server_action(Ctx *c, const char *id, const ServerAction *a, const json_t *patch, const json_t *payload);
+/* Nova's checks of compute_server_action alone (lock, vm_state, task_state): 0 or -EBUSY with Nova's message. */
+int compute_server_action_check(Ctx *c, const json_t *rec, const ServerAction *a);
+/*
+ * Work an action does in its transaction once the checks passed: rec is
+ * the server as it is, patch (the servers row's changes) and payload (the
+ * task's) are the action's own copies, which the hook may extend.
+ */
+typedef int (*ServerActionHook)(Ctx *c, const json_t *rec, json_t *patch, json_t *payload, void *userdata);
+/* compute_server_action with a hook (NULL: none) run after the checks, in the same transaction. */
+int compute_server_action_with(Ctx *c, const char *id, const ServerAction *a, const json_t *patch,
+                               const json_t *payload, ServerActionHook hook, void *userdata);
 
 /*
  * Ends a task's work on a server: in one transaction applies patch (new
@@ -383,6 +403,10 @@ typedef struct ServerCreate {
 } ServerCreate;
 
 void compute_server_create_done(ServerCreate *rq);
+/* The flavor a flavorRef names (an id, or a URL ending in one), if the caller may use it; else Nova's 400. */
+int compute_flavor_resolve(Ctx *c, const char *ref, json_t **ret);
+/* The flavor as servers keep it (their flavor field): what the API shows at 2.47, what builds and resizes need. */
+json_t *compute_flavor_snapshot(const json_t *flavor);
 /* Resolves and checks what the request names (Nova's 400s); fills rq's records. */
 int compute_server_create_check(Ctx *c, ServerCreate *rq);
 /*
@@ -406,6 +430,12 @@ int compute_guest_host(Ctx *c, const json_t *rec, ComputeHost **ret);
 int compute_guest_disk_from_image(Ctx *c, const json_t *rec, const char *image_id, const char *file);
 /* (Re)writes the server's config drive, when it has one. */
 int compute_guest_config_drive(Ctx *c, const json_t *rec, const char *admin_pass);
+/*
+ * Powers the guest off if it runs: an ACPI shutdown that may take up to
+ * [compute] shutdown_timeout when clean, else at once; a paused guest is
+ * destroyed.  0 if it was off (or saved to disk) already.
+ */
+int compute_guest_stop(Ctx *c, const json_t *rec, ComputeHost *h, bool clean);
 /* Destroys and undefines the guest (h may be NULL: files only) and removes its directory. */
 int compute_guest_remove(Ctx *c, const char *id, ComputeHost *h);
 /* Reports a driver failure as the task's error (a message in c) and returns its code. */
@@ -416,3 +446,20 @@ void compute_reconcile(Ctx *c);
 
 /* The compute service's task kinds (compute_task.c), for the module. */
 extern const TaskDef compute_tasks[];
+
+/* ---- helpers of the task files (compute_task.c) ---- */
+
+/* A failure the next attempt may not have (the hypervisor restarting, a lock) as -EAGAIN; others as they are. */
+int compute_task_retryable(int r);
+/* The server a task acts on, unless it is gone or deleted (then *ret is NULL and 0 is returned). */
+int compute_task_server(Ctx *c, const Task *t, json_t **ret);
+/* The power state the hypervisor reports now for server id on h, or NOSTATE. */
+VirtPower compute_guest_power(ComputeHost *h, const char *id);
+/* Sets a server's task state (a step of a task: "spawning", "image_uploading"). */
+int compute_server_set_task_state(Ctx *c, const char *id, const char *task_state);
+/*
+ * For a task's failed hook: clears the task state (and sets vm_state,
+ * unless NULL), records error as the server's fault and event as failed.
+ * A server deleted meanwhile is fine.
+ */
+int compute_task_fail(Ctx *c, const Task *t, const char *vm_state, const char *event, const char *error);

@@ -226,3 +226,48 @@ int compute_quota_set(Ctx *c, const char *project_id, const json_t *limits, bool
                          limits ? "changed" : "reset", project_id);
         return r;
 }
+/* Appends text to a ", "-separated list in buf. */
+static void list_append(char *buf, size_t size, const char *text) {
+        size_t n = strlen(buf);
+        snprintf(buf + n, size - n, "%s%s", n ? ", " : "", text);
+}
+
+int compute_quota_resize(Ctx *c, const char *project_id, int64_t vcpus, int64_t memory_mb) {
+        static const char *const resources[] = { "cores", "ram" };
+        const int64_t delta[] = { vcpus, memory_mb };
+        int64_t used[2] = {}, limit[2];
+        char overs[32] = "", reqs[64] = "", useds[64] = "", alloweds[64] = "";
+        _cleanup_stmt_ DbStmt *s = NULL;
+        int r;
+
+        if (vcpus <= 0 && memory_mb <= 0)
+                return 0;
+        r = db_query(c->db, &s, "SELECT COALESCE(SUM(vcpus), 0), COALESCE(SUM(memory_mb), 0) FROM servers"
+                                " WHERE project_id = ? AND " LIVE, "s", project_id);
+        if (r >= 0)
+                r = db_step(s);
+        if (r <= 0)
+                return res_db_error(c, r == 0 ? -EIO : r, RES_QUOTA, "counting a project's servers");
+        for (int i = 0; i < 2; i++)
+                used[i] = db_col_int(s, i);
+        /* Nova's TooManyInstances for a resize: each resource over its limit, with what was asked, used and allowed. */
+        for (int i = 0; i < 2; i++) {
+                r = compute_quota_limit(c, project_id, resources[i], &limit[i]);
+                if (r < 0)
+                        return r;
+                if (delta[i] <= 0 || limit[i] < 0 || used[i] + delta[i] <= limit[i])
+                        continue;
+                char num[24];
+                list_append(overs, sizeof(overs), resources[i]);
+                snprintf(num, sizeof(num), "%lld", (long long) delta[i]);
+                list_append(reqs, sizeof(reqs), num);
+                snprintf(num, sizeof(num), "%lld", (long long) used[i]);
+                list_append(useds, sizeof(useds), num);
+                snprintf(num, sizeof(num), "%lld", (long long) limit[i]);
+                list_append(alloweds, sizeof(alloweds), num);
+        }
+        if (overs[0])
+                return ctx_error(c, -EDQUOT, RES_QUOTA, "Quota exceeded for %s: Requested %s, but already used %s of %s %s",
+                                 overs, reqs, useds, alloweds, overs);
+        return 0;
+}

@@ -4,9 +4,9 @@
  * with the database.  A guest shut down from inside makes its server
  * SHUTOFF; a power state that drifted is recorded; a domain or an instance
  * directory that no live server owns (a crash between a delete's steps, a
- * leftover) is removed; cached images no server uses are dropped.  A
- * server with work in flight (a task state, a queued task) is left to its
- * task.
+ * leftover) is removed, a domain only if its directory is this cloud's;
+ * cached images no server uses are dropped.  A server with work in flight
+ * (a task state, a queued task) is left to its task.
  */
 #include "compute/compute_internal.h"
 #include "storage/storage.h"
@@ -80,10 +80,23 @@ static void sync_power(Ctx *c, ComputeHost *h, const VirtDomainInfo *doms, size_
         }
 }
 
+/*
+ * Whether a domain is this cloud's: its instance directory is here.  A
+ * hypervisor may serve several clouds (test clouds share one libvirtd),
+ * and a domain of another cloud is no orphan of ours.  Our guests always
+ * have their directory: compute_guest_remove removes it last.
+ */
+static bool ours(const char *uuid) {
+        _cleanup_free_ char *dir = compute_instance_path(uuid, NULL);
+        return dir && access(dir, F_OK) == 0;
+}
+
 /* Removes the guests on h that no live server owns. */
 static void remove_orphan_domains(Ctx *c, ComputeHost *h, const VirtDomainInfo *doms, size_t n) {
         for (size_t i = 0; i < n; i++) {
                 bool mine = true, task = false;
+                if (!ours(doms[i].uuid))
+                        continue;
                 if (owned(c, doms[i].uuid, h->name, &mine) < 0 || mine || busy(c, doms[i].uuid, &task) < 0 || task) {
                         ctx_clear_error(c);
                         continue;
@@ -116,13 +129,14 @@ static void remove_orphan_dirs(Ctx *c) {
         closedir(d);
 }
 
-/* A cached image stays while a live server's disk may rest on it. */
+/* A cached image stays while a live server's disk may rest on it (or an unshelve may be about to use it). */
 static bool image_in_use(const char *image_id, void *userdata) {
         Ctx *c = userdata;
         int64_t n = 1;
         if (db_query_int(c->db, &n,
-                         "SELECT COUNT(*) FROM servers WHERE vm_state <> 'deleted' AND (image_id = ? OR rescue_image_id = ?)",
-                         "ss", image_id, image_id) < 0)
+                         "SELECT COUNT(*) FROM servers WHERE vm_state <> 'deleted'"
+                         " AND (image_id = ? OR rescue_image_id = ? OR shelved_image_id = ?)",
+                         "sss", image_id, image_id, image_id) < 0)
                 return true;
         return n > 0;
 }

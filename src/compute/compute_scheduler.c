@@ -105,10 +105,10 @@ int compute_schedule(Ctx *c, const SchedRequest *rq, const char *server_id, cons
                      " COALESCE(SUM(a.memory_mb), 0), COALESCE(SUM(a.disk_gb), 0)"
                      " FROM compute_hosts h LEFT JOIN allocations a ON a.host = h.name AND a.server_id <> ?"
                      " WHERE h.disabled = 0 AND h.forced_down = 0 AND h.heartbeat_at > ?"
-                     " AND (? IS NULL OR h.availability_zone = ?)"
+                     " AND (? IS NULL OR h.availability_zone = ?) AND (? IS NULL OR h.name = ?)"
                      " GROUP BY h.name, h.vcpus, h.memory_mb, h.disk_gb ORDER BY h.name",
-                     "sis" "s", rq->ignore_server ? rq->ignore_server : "", now_usec() - COMPUTE_HOST_DOWN_USEC,
-                     rq->availability_zone, rq->availability_zone);
+                     "sis" "s" "ss", rq->ignore_server ? rq->ignore_server : "", now_usec() - COMPUTE_HOST_DOWN_USEC,
+                     rq->availability_zone, rq->availability_zone, rq->host, rq->host);
         while (r >= 0 && (r = db_step(s)) > 0) {
                 double vcpu_cap = (double) db_col_int(s, 1) * cfg->compute_cpu_ratio;
                 double ram_cap = (double) (db_col_int(s, 2) - cfg->compute_reserved_memory_mb) * cfg->compute_ram_ratio;

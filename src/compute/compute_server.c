@@ -93,43 +93,59 @@ typedef struct ActionRun {
         const ServerAction *a;
         const json_t *patch;
         const json_t *payload;
+        ServerActionHook hook;
+        void *userdata;
 } ActionRun;
+
+int compute_server_action_check(Ctx *c, const json_t *rec, const ServerAction *a) {
+        const char *id = jx_string(rec, "id"), *task = jx_string(rec, "task_state");
+        VmState vm = vm_state_from_string(jx_string(rec, "vm_state"));
+
+        if (json_is_true(json_object_get(rec, "locked")) && !c->auth.is_admin && !a->ignores_lock)
+                return ctx_error(c, -EBUSY, RES_SERVER, "Instance %s is locked", id);
+        if (vm < 0 || !(a->vm_states & VM_BIT(vm)))
+                return ctx_error(c, -EBUSY, RES_SERVER, "Cannot '%s' instance %s while it is in vm_state %s", a->name, id,
+                                 jx_string(rec, "vm_state"));
+        if (task && !a->any_task_state)
+                return ctx_error(c, -EBUSY, RES_SERVER, "Cannot '%s' instance %s while it is in task_state %s", a->name,
+                                 id, task);
+        return 0;
+}
 
 static int action_locked(Ctx *c, void *userdata) {
         const ActionRun *run = userdata;
         const ServerAction *a = run->a;
-        _cleanup_json_ json_t *rec = NULL, *patch = NULL;
+        _cleanup_json_ json_t *rec = NULL, *patch = NULL, *payload = NULL;
         int r = compute_server_get(c, run->id, &rec);
+        if (r >= 0)
+                r = compute_server_action_check(c, rec, a);
         if (r < 0)
                 return r;
-        VmState vm = vm_state_from_string(jx_string(rec, "vm_state"));
-        const char *task = jx_string(rec, "task_state");
-
-        if (json_is_true(json_object_get(rec, "locked")) && !c->auth.is_admin && !a->ignores_lock)
-                return ctx_error(c, -EBUSY, RES_SERVER, "Instance %s is locked", run->id);
-        if (vm < 0 || !(a->vm_states & VM_BIT(vm)))
-                return ctx_error(c, -EBUSY, RES_SERVER, "Cannot '%s' instance %s while it is in vm_state %s", a->name,
-                                 run->id, jx_string(rec, "vm_state"));
-        if (task && !a->any_task_state)
-                return ctx_error(c, -EBUSY, RES_SERVER, "Cannot '%s' instance %s while it is in task_state %s", a->name,
-                                 run->id, task);
         patch = run->patch ? json_deep_copy(run->patch) : json_object();
+        payload = run->payload ? json_deep_copy(run->payload) : json_object();
+        if (run->hook && (r = run->hook(c, rec, patch, payload, run->userdata)) < 0)
+                return r;
         if (a->task_state != TASK_NONE)
                 json_object_set_new(patch, "task_state", json_string(task_state_to_string(a->task_state)));
         r = res_patch(c, &res_server, run->id, patch);
         if (r >= 0)
                 r = compute_action_start(c, run->id, a->name);
         if (r >= 0 && a->task_kind)
-                r = task_enqueue(c, a->task_kind, run->id, run->payload, NULL);
+                r = task_enqueue(c, a->task_kind, run->id, payload, NULL);
         return r;
 }
 
-int compute_server_action(Ctx *c, const char *id, const ServerAction *a, const json_t *patch, const json_t *payload) {
-        ActionRun run = { id, a, patch, payload };
+int compute_server_action_with(Ctx *c, const char *id, const ServerAction *a, const json_t *patch,
+                               const json_t *payload, ServerActionHook hook, void *userdata) {
+        ActionRun run = { id, a, patch, payload, hook, userdata };
         int r = res_transaction(c, "changing a server", action_locked, &run);
         if (r >= 0)
                 log_full(LOG_LEVEL_INFO, "compute", c->request_id, "%s of server %s accepted", a->name, id);
         return r;
+}
+
+int compute_server_action(Ctx *c, const char *id, const ServerAction *a, const json_t *patch, const json_t *payload) {
+        return compute_server_action_with(c, id, a, patch, payload, NULL, NULL);
 }
 
 typedef struct Settle {

@@ -179,6 +179,9 @@ static json_t *compute_server_render(Ctx *c, const ApiCall *call, const json_t *
         json_object_set_new(o, "os-extended-volumes:volumes_attached", json_array());
         if (v >= API_VERSION(2, 71))
                 json_object_set(o, "server_groups", json_object_get(x->groups, id));
+        /* gureum checks no image signatures: no server trusts certificates (2.63). */
+        if (v >= API_VERSION(2, 63))
+                json_object_set_new(o, "trusted_image_certificates", json_null());
         if (c->auth.is_admin) {
                 _cleanup_free_ char *instance_name = virt_domain_name(id);
                 json_object_set(o, "OS-EXT-SRV-ATTR:host", json_object_get(rec, "host"));

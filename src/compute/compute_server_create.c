@@ -23,8 +23,7 @@ void compute_server_create_done(ServerCreate *rq) {
         *rq = (ServerCreate) {};
 }
 
-/* The flavor a flavorRef names: an id, or a URL ending in one. */
-static int resolve_flavor(Ctx *c, const char *ref, json_t **ret) {
+int compute_flavor_resolve(Ctx *c, const char *ref, json_t **ret) {
         const char *slash = strrchr(ref, '/'), *id = slash ? slash + 1 : ref;
         int r = res_lookup(c, &res_flavor, id, ret);
         if (r == -ENOENT || (r >= 0 && res_flavor.can_read && !c->auth.is_admin && !res_flavor.can_read(c, *ret))) {
@@ -94,7 +93,7 @@ int compute_server_create_check(Ctx *c, ServerCreate *rq) {
         if (rq->max_count > compute.cfg->compute_max_per_request)
                 return ctx_error(c, -EINVAL, RES_SERVER, "A request may create at most %lld servers.",
                                  (long long) compute.cfg->compute_max_per_request);
-        r = resolve_flavor(c, rq->flavor_ref, &rq->flavor);
+        r = compute_flavor_resolve(c, rq->flavor_ref, &rq->flavor);
         if (r >= 0 && isempty(rq->image_ref))
                 r = ctx_error(c, -EINVAL, RES_SERVER, "Block Device Mapping is Invalid: Boot sequence for the instance "
                                                       "and image/block device mapping combination is not valid.");
@@ -162,8 +161,7 @@ static char *random_text(size_t n, const char *alphabet) {
         return s;
 }
 
-/* The flavor as servers keep it: what the API shows at 2.47 and what builds and resizes need. */
-static json_t *flavor_snapshot(const json_t *f) {
+json_t *compute_flavor_snapshot(const json_t *f) {
         return json_pack("{s:s, s:s, s:O, s:O, s:O, s:O, s:O, s:{}}", "id", jx_string(f, "id"), "original_name",
                          jx_string(f, "name"), "vcpus", json_object_get(f, "vcpus"), "ram", json_object_get(f, "ram"),
                          "disk", json_object_get(f, "disk"), "ephemeral",
@@ -205,7 +203,7 @@ static int insert_one(Ctx *c, CreateRun *run, int64_t index, int64_t count) {
         _cleanup_json_ json_t *rec = json_pack(
                 "{s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:s, s:s, s:i, s:b, s:s, s:s, s:I, s:b, s:I}", "id", id,
                 "name", name, "project_id", c->auth.project_id, "user_id", c->auth.user_id ? c->auth.user_id : "",
-                "image_id", jx_string(rq->image, "id"), "flavor", flavor_snapshot(f), "vcpus", (json_int_t) vcpus,
+                "image_id", jx_string(rq->image, "id"), "flavor", compute_flavor_snapshot(f), "vcpus", (json_int_t) vcpus,
                 "memory_mb", (json_int_t) ram, "root_gb", (json_int_t) disk, "vm_state",
                 no_host ? "error" : "building", "task_state", no_host ? "" : "scheduling", "power_state", 0,
                 "config_drive", rq->config_drive || compute.cfg->compute_force_config_drive, "hostname", hostname,

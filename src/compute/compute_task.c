@@ -1,23 +1,24 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The compute tasks: building a server, deleting it, and the power
- * actions (stop, start, reboot, pause, unpause, suspend, resume).  Each
- * runs on the task queue's workers, idempotently (a task may run again
- * after a crash: the state on the host is checked, not assumed), and ends
- * with compute_server_settle, which clears the task state and records the
- * event.  A task that fails for good leaves the server with a fault and
- * its task state cleared (ERROR, for a build).
+ * actions (stop, start, reboot, pause, unpause, suspend, resume); the
+ * table of every task kind, the others' in compute_task_*.c; and the
+ * helpers they share.  Each runs on the task queue's workers,
+ * idempotently (a task may run again after a crash: the state on the
+ * host is checked, not assumed), and ends with compute_server_settle,
+ * which clears the task state and records the event.  A task that fails
+ * for good leaves the server with a fault and its task state cleared
+ * (ERROR, for a build).
  */
-#include "compute/compute_internal.h"
+#include "compute/compute_lifecycle.h"
+#include "image/image.h"
 #include "util/log.h"
 
-/* A failure the next attempt may not have: the hypervisor restarting, a lock. */
-static int retryable(int r) {
+int compute_task_retryable(int r) {
         return r == -ECONNREFUSED || r == -ECONNRESET || r == -ENOTCONN || r == -EAGAIN || r == -EBUSY ? -EAGAIN : r;
 }
 
-/* The server a task acts on, unless it is gone or deleted (then *ret is NULL and 0 is returned). */
-static int load_live(Ctx *c, const Task *t, json_t **ret) {
+int compute_task_server(Ctx *c, const Task *t, json_t **ret) {
         _cleanup_json_ json_t *rec = NULL;
         int r = compute_server_load(c, t->resource_id, &rec);
         if (r == -ENOENT || (r >= 0 && streq_ptr(jx_string(rec, "vm_state"), "deleted"))) {
@@ -30,8 +31,7 @@ static int load_live(Ctx *c, const Task *t, json_t **ret) {
         return 0;
 }
 
-/* The power state the hypervisor reports now, or NOSTATE. */
-static VirtPower power_now(ComputeHost *h, const char *id) {
+VirtPower compute_guest_power(ComputeHost *h, const char *id) {
         VirtPower p = VIRT_POWER_NOSTATE;
         Error e = {};
         if (virt_state(&h->virt, id, &p, &e) < 0)
@@ -39,27 +39,43 @@ static VirtPower power_now(ComputeHost *h, const char *id) {
         return p;
 }
 
-/* ---- build ---- */
-
-static int set_task_state(Ctx *c, const char *id, const char *task_state) {
+int compute_server_set_task_state(Ctx *c, const char *id, const char *task_state) {
         _cleanup_json_ json_t *patch = json_pack("{s:s}", "task_state", task_state);
         return res_patch(c, &res_server, id, patch);
 }
+
+int compute_task_fail(Ctx *c, const Task *t, const char *vm_state, const char *event, const char *error) {
+        _cleanup_json_ json_t *patch = json_pack("{s:n}", "task_state");
+        if (vm_state)
+                json_object_set_new(patch, "vm_state", json_string(vm_state));
+        int r = res_patch(c, &res_server, t->resource_id, patch);
+        if (r == -ENOENT) {
+                ctx_clear_error(c);
+                return 0;
+        }
+        if (r >= 0)
+                r = compute_server_fault(c, t->resource_id, 500, error);
+        if (r >= 0 && event)
+                r = compute_action_event(c, t->resource_id, event, "Error", error);
+        return r;
+}
+
+/* ---- build ---- */
 
 static int server_build(Ctx *c, const Task *t) {
         _cleanup_json_ json_t *rec = NULL;
         ComputeHost *h;
         Error e = {};
         const char *id = t->resource_id;
-        int r = load_live(c, t, &rec);
+        int r = compute_task_server(c, t, &rec);
         if (r < 0 || !rec || !streq_ptr(jx_string(rec, "vm_state"), "building"))
                 return r;
         r = compute_guest_host(c, rec, &h);
         if (r < 0)
                 return r;
         /* Run again after a crash that followed the start: the guest is there, only the record is behind. */
-        if (power_now(h, id) != VIRT_POWER_RUNNING) {
-                r = set_task_state(c, id, "spawning");
+        if (compute_guest_power(h, id) != VIRT_POWER_RUNNING) {
+                r = compute_server_set_task_state(c, id, "spawning");
                 if (r >= 0)
                         r = compute_guest_disk_from_image(c, rec, jx_string(rec, "image_id"), "disk");
                 if (r >= 0)
@@ -69,7 +85,7 @@ static int server_build(Ctx *c, const Task *t) {
                 if (r >= 0 && (r = virt_start(&h->virt, id, &e)) < 0)
                         r = compute_guest_error(c, r, &e, "start", id);
                 if (r < 0)
-                        return retryable(r);
+                        return compute_task_retryable(r);
         }
         _cleanup_json_ json_t *patch = json_pack("{s:s, s:i, s:I, s:i}", "vm_state", "active", "power_state",
                                                  VIRT_POWER_RUNNING, "launched_at", (json_int_t) now_usec(),
@@ -83,17 +99,7 @@ static int server_build(Ctx *c, const Task *t) {
 
 /* A build that failed for good: the server is in ERROR with the reason as its fault. */
 static int server_build_failed(Ctx *c, const Task *t, const char *error) {
-        _cleanup_json_ json_t *patch = json_pack("{s:s, s:n}", "vm_state", "error", "task_state");
-        int r = res_patch(c, &res_server, t->resource_id, patch);
-        if (r == -ENOENT) {
-                ctx_clear_error(c);
-                return 0;
-        }
-        if (r >= 0)
-                r = compute_server_fault(c, t->resource_id, 500, error);
-        if (r >= 0)
-                r = compute_action_event(c, t->resource_id, "compute__do_build_and_run_instance", "Error", error);
-        return r;
+        return compute_task_fail(c, t, "error", "compute__do_build_and_run_instance", error);
 }
 
 /* ---- delete ---- */
@@ -123,7 +129,7 @@ static int delete_rows(Ctx *c, void *userdata) {
 static int server_delete(Ctx *c, const Task *t) {
         _cleanup_json_ json_t *rec = NULL;
         const char *id = t->resource_id;
-        int r = load_live(c, t, &rec);
+        int r = compute_task_server(c, t, &rec);
         if (r < 0 || !rec)
                 return r;
         /* A server that never got a host has nothing on any host; one on another daemon's host is its business. */
@@ -132,8 +138,11 @@ static int server_delete(Ctx *c, const Task *t) {
         if (host && !h)
                 return compute_guest_host(c, rec, &h);
         r = compute_guest_remove(c, id, h);
+        /* A shelved server's snapshot goes with it, as in Nova. */
+        if (r >= 0 && !isempty(jx_string(rec, "shelved_image_id")))
+                r = image_import_discard(c, jx_string(rec, "shelved_image_id"));
         if (r < 0)
-                return retryable(r);
+                return compute_task_retryable(r);
         r = res_transaction(c, "deleting a server", delete_rows, (void *) id);
         if (r >= 0)
                 log_full(LOG_LEVEL_INFO, "compute", c->request_id, "server %s is deleted", id);
@@ -142,17 +151,7 @@ static int server_delete(Ctx *c, const Task *t) {
 
 /* A delete that failed for good leaves an ERROR server the owner can delete again. */
 static int server_delete_failed(Ctx *c, const Task *t, const char *error) {
-        _cleanup_json_ json_t *patch = json_pack("{s:s, s:n}", "vm_state", "error", "task_state");
-        int r = res_patch(c, &res_server, t->resource_id, patch);
-        if (r == -ENOENT) {
-                ctx_clear_error(c);
-                return 0;
-        }
-        if (r >= 0)
-                r = compute_server_fault(c, t->resource_id, 500, error);
-        if (r >= 0)
-                r = compute_action_event(c, t->resource_id, "compute_terminate_instance", "Error", error);
-        return r;
+        return compute_task_fail(c, t, "error", "compute_terminate_instance", error);
 }
 
 /* ---- power actions ---- */
@@ -167,7 +166,7 @@ typedef struct PowerOp {
 static int power_do(Ctx *c, const PowerOp *op, const json_t *rec, ComputeHost *h, const Task *t) {
         const char *id = jx_string(rec, "id"), *kind = op->kind;
         int64_t timeout = compute.cfg->compute_shutdown_timeout * 1000000LL;
-        VirtPower p = power_now(h, id);
+        VirtPower p = compute_guest_power(h, id);
         Error e = {};
         int r = 0;
 
@@ -224,38 +223,32 @@ static int server_power(Ctx *c, const Task *t) {
         const PowerOp *op = power_op(t->kind);
         _cleanup_json_ json_t *rec = NULL;
         ComputeHost *h;
-        int r = load_live(c, t, &rec);
+        int r = compute_task_server(c, t, &rec);
         if (r < 0 || !rec)
                 return r;
         r = compute_guest_host(c, rec, &h);
         if (r >= 0)
                 r = power_do(c, op, rec, h, t);
         if (r < 0)
-                return retryable(r);
+                return compute_task_retryable(r);
         _cleanup_json_ json_t *patch = json_pack("{s:s, s:i}", "vm_state", vm_state_to_string(op->vm_after),
-                                                 "power_state", (int) power_now(h, t->resource_id));
+                                                 "power_state", (int) compute_guest_power(h, t->resource_id));
         return compute_server_settle(c, t->resource_id, op->event, patch);
 }
 
 /* A power action that failed for good: the task state is cleared, the fault and the event say why. */
 static int server_power_failed(Ctx *c, const Task *t, const char *error) {
         const PowerOp *op = power_op(t->kind);
-        _cleanup_json_ json_t *patch = json_pack("{s:n}", "task_state");
-        int r = res_patch(c, &res_server, t->resource_id, patch);
-        if (r == -ENOENT) {
-                ctx_clear_error(c);
-                return 0;
-        }
-        if (r >= 0)
-                r = compute_server_fault(c, t->resource_id, 500, error);
-        if (r >= 0 && op)
-                r = compute_action_event(c, t->resource_id, op->event, "Error", error);
-        return r;
+        return compute_task_fail(c, t, NULL, op ? op->event : NULL, error);
 }
 
-/* Building copies an image and boots; deleting may wait for an ACPI shutdown: generous leases. */
+/*
+ * Building copies an image and boots; deleting may wait for an ACPI
+ * shutdown: generous leases.  Snapshots copy and upload a whole disk.
+ */
 #define BUILD_LEASE (900 * 1000000LL)
 #define POWER_LEASE (300 * 1000000LL)
+#define IMAGE_LEASE (3600 * 1000000LL)
 
 const TaskDef compute_tasks[] = {
         { "compute.server.build", server_build, server_build_failed, BUILD_LEASE },
@@ -267,5 +260,16 @@ const TaskDef compute_tasks[] = {
         { "compute.server.unpause", server_power, server_power_failed, POWER_LEASE },
         { "compute.server.suspend", server_power, server_power_failed, POWER_LEASE },
         { "compute.server.resume", server_power, server_power_failed, POWER_LEASE },
+        /* The actions beyond power (compute_lifecycle.h). */
+        { "compute.server.rebuild", compute_task_rebuild, compute_task_rebuild_failed, BUILD_LEASE },
+        { "compute.server.resize", compute_task_resize, compute_task_resize_failed, BUILD_LEASE },
+        { "compute.server.resize_confirm", compute_task_resize_confirm, compute_task_resize_end_failed, POWER_LEASE },
+        { "compute.server.resize_revert", compute_task_resize_revert, compute_task_resize_end_failed, POWER_LEASE },
+        { "compute.server.snapshot", compute_task_snapshot, compute_task_snapshot_failed, IMAGE_LEASE },
+        { "compute.server.rescue", compute_task_rescue, compute_task_rescue_failed, BUILD_LEASE },
+        { "compute.server.unrescue", compute_task_unrescue, compute_task_rescue_failed, POWER_LEASE },
+        { "compute.server.shelve", compute_task_shelve, compute_task_shelve_failed, IMAGE_LEASE },
+        { "compute.server.shelve_offload", compute_task_shelve_offload, compute_task_shelve_failed, POWER_LEASE },
+        { "compute.server.unshelve", compute_task_unshelve, compute_task_shelve_failed, IMAGE_LEASE },
         {},
 };

@@ -81,6 +81,23 @@ void image_upload_abort(Ctx *c, ImageUpload *u);
 int image_open_data(Ctx *c, const char *id, int *ret_fd, uint64_t *ret_size, json_t **ret_image);
 
 /*
+ * For other services that make images from files of their own (compute's
+ * snapshots, image_import.c).  The record is created with image_create
+ * by the caller; these run later, in a task, with no caller to check.
+ *
+ * image_import_file streams the file at path into image id, which must
+ * be queued: the upload path of PUT .../file (quota, checksums, format
+ * inspection against the declared disk_format) makes it active.  0 at
+ * once if the image is active already (a task run again); -EBUSY while
+ * another upload of it runs; -ENOENT ("No image found") if it is gone.
+ */
+int image_import_file(Ctx *c, const char *id, const char *path);
+/* Deletes image id whoever owns it (a snapshot that failed or is no longer needed); 0 if it is gone. */
+int image_import_discard(Ctx *c, const char *id);
+/* Whether key, of an image as image_get renders it, is a user property (Nova's image metadata), not an attribute. */
+bool image_key_is_property(const char *key);
+
+/*
  * For other services (compute's image cache): the stored record of image
  * id (its columns, os_hash_value among them) and the path of its data in
  * the store, with no visibility check (the caller checked with image_get

@@ -392,8 +392,12 @@ int image_delete(Ctx *c, const char *id) {
                 return r;
         if (json_is_true(json_object_get(row, "protected")))
                 return ctx_error(c, -EACCES, RES_IMAGE, "Image %s is protected and cannot be deleted.", id);
+        return image_delete_row(c, id);
+}
+
+int image_delete_row(Ctx *c, const char *id) {
         /* Rows first: a crash before the unlink leaves a stray file that image_recover removes. */
-        r = db_run(c->db, "DELETE FROM images WHERE id = ?", "s", id);
+        int r = db_run(c->db, "DELETE FROM images WHERE id = ?", "s", id);
         if (r < 0)
                 return res_db_error(c, r, RES_IMAGE, "deleting an image");
         r = store_delete(id);

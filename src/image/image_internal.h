@@ -78,6 +78,11 @@ int image_bytes_settle(Ctx *c, ImageBytes *b, int (*store)(Ctx *c, void *userdat
 /* The stored bytes of project may have grown (an image changed owner); NULL-safe. */
 void image_bytes_changed(const char *project);
 
+/* image_upload_begin for a row already loaded, with no permission check (the caller did it, or is the service). */
+int image_upload_begin_row(Ctx *c, const json_t *row, int64_t content_length, ImageUpload **ret);
+/* image_delete with no permission check: the row, its data; 0 if there was no such image. */
+int image_delete_row(Ctx *c, const char *id);
+
 /* Attributes only the service sets: writing one is 403 as in Glance. */
 bool image_attr_read_only(const char *name);
 /* Attributes stored as columns (everything else is a property). */

@@ -54,10 +54,16 @@ static void upload_undo(Ctx *c, ImageUpload *u) {
 
 int image_upload_begin(Ctx *c, const char *id, int64_t content_length, ImageUpload **ret) {
         _cleanup_json_ json_t *row = NULL;
-        ImageBytes *bytes = NULL;
         int r = image_row_for_change(c, id, &row);
         if (r < 0)
                 return r;
+        return image_upload_begin_row(c, row, content_length, ret);
+}
+
+int image_upload_begin_row(Ctx *c, const json_t *row, int64_t content_length, ImageUpload **ret) {
+        const char *id = jx_string(row, "id");
+        ImageBytes *bytes = NULL;
+        int r;
         const char *status = jx_string(row, "status");
         if (!streq(status, "queued"))
                 return ctx_error(c, -EEXIST, RES_IMAGE, "Image status transition from %s to saving is not allowed.",

@@ -50,6 +50,11 @@ int storage_overlay_create(const char *base, const char *base_format, const char
 int storage_disk_grow(const char *path, uint64_t size_bytes, Error *e);
 /* Writes a standalone copy of src (overlay chain flattened) to dst in format ("qcow2" or "raw"). */
 int storage_disk_flatten(const char *src, const char *dst, const char *format, Error *e);
+/*
+ * Copies the file src byte for byte to dst (an overlay keeps its backing
+ * file): written beside dst and renamed, so dst is absent or complete.
+ */
+int storage_disk_copy(const char *src, const char *dst, Error *e);
 
 /* One file of a config drive. */
 typedef struct StorageFile {

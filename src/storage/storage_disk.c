@@ -3,7 +3,7 @@
  * Instance disks through qemu-img (storage.h): what a disk is (qemu-img
  * info --output=json, parsed with jansson), qcow2 overlays on a cached
  * image, growing a disk, and flattening an overlay chain into a
- * standalone image.  Every command is an argv run by util/exec.h with a
+ * standalone image, and copying a disk file.  Every command is an argv run by util/exec.h with a
  * timeout; the format is always passed explicitly (-f/-F), so qemu-img
  * never guesses a format from a guest's data.
  */
@@ -147,6 +147,40 @@ int storage_disk_flatten(const char *src, const char *dst, const char *format, E
         }
         if (r == 0 && rename(tmp, dst) < 0)
                 r = error_set(e, -errno, "Cannot move the flattened disk to '%s': %s.", dst, strerror(errno));
+        if (r < 0)
+                (void) unlink(tmp);
+        return r;
+}
+
+int storage_disk_copy(const char *src, const char *dst, Error *e) {
+        _cleanup_free_ char *tmp = NULL;
+        _cleanup_close_ int in = -1, out = -1;
+        struct stat st;
+        int r = 0;
+
+        if (isempty(src) || isempty(dst))
+                return error_set(e, -EINVAL, "Copying a disk needs a source and a destination.");
+        in = open(src, O_RDONLY | O_CLOEXEC);
+        if (in < 0 || fstat(in, &st) < 0)
+                return error_set(e, -errno, "Cannot open the disk '%s': %s.", src, strerror(errno));
+        tmp = xasprintf("%s.tmp-%d", dst, (int) getpid());
+        out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, st.st_mode & 0777);
+        if (out < 0)
+                return error_set(e, -errno, "Cannot create '%s': %s.", tmp, strerror(errno));
+        for (off_t left = st.st_size; left > 0 && r == 0;) {
+                ssize_t k = copy_file_range(in, NULL, out, NULL, (size_t) left, 0);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        r = error_set(e, k < 0 ? -errno : -EIO, "Cannot copy '%s' to '%s': %s.", src, tmp,
+                                      k < 0 ? strerror(errno) : "the source shrank");
+                else
+                        left -= k;
+        }
+        if (r == 0 && fsync(out) < 0)
+                r = error_set(e, -errno, "Cannot flush '%s': %s.", tmp, strerror(errno));
+        if (r == 0 && rename(tmp, dst) < 0)
+                r = error_set(e, -errno, "Cannot move the copy to '%s': %s.", dst, strerror(errno));
         if (r < 0)
                 (void) unlink(tmp);
         return r;

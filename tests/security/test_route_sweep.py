@@ -99,6 +99,9 @@ BODIES = {
     ("PUT", "/network/v2.0/routers/{id}/add_extraroutes"): {"router": {"routes": []}},
     ("PUT", "/network/v2.0/routers/{id}/remove_extraroutes"): {"router": {"routes": []}},
     ("PUT", "/network/v2.0/floatingips/{id}"): {"floatingip": {"description": "x"}},
+    ("POST", "/compute/v2.1/images/{image_id}/metadata"): {"metadata": {"x": "y"}},
+    ("PUT", "/compute/v2.1/images/{image_id}/metadata"): {"metadata": {"x": "y"}},
+    ("PUT", "/compute/v2.1/images/{image_id}/metadata/{key}"): {"meta": {"x": "y"}},
 }
 # Routes that exist from a microversion on: swept at it.
 VERSIONS = {
@@ -275,7 +278,7 @@ def test_every_id_route_refuses_hostile_ids(cloud, canary, victims):
                         ("service_id", "services"), ("endpoint_id", "endpoints")):
         assert cloud.api("GET", "/%s/%s" % (plural, victims[key]), admin).status_code == 200, key
     img = cloud.image_api("GET", "/images/" + victims["image_id"], admin).json()
-    assert img["status"] == "active" and img["tags"] == ["t"]
+    assert img["status"] == "active" and img["tags"] == ["t"] and "x" not in img
     assert cloud.image_api("GET", "/images/%s/file" % victims["image_id"], admin).content == b"sweep-data"
     members = cloud.image_api("GET", "/images/%s/members" % victims["image_id"], admin).json()["members"]
     assert [m["member_id"] for m in members] == [victims["project_id"]]
