@@ -10,6 +10,9 @@ API) in m1.nano under qemu:///system.
   boot), delete (no domain, no instance directory left).
 - A guest that powers itself off (its user data runs `poweroff`) is
   SHUTOFF within a reconciler period, with no API call asking for it.
+- What `make run` runs (scripts/run-cloud): it serves a new cloud in the
+  foreground and registers the test guest as the public image
+  gureum-test once; a user boots it by that name.
 - The openstack CLI as README's user types it (`server create --image
   gureum-test --flavor m1.nano --wait`, `console log show`): it looks the
   flavor up by name, so it waits for the flavors API and is skipped
@@ -19,14 +22,21 @@ Every domain and file is removed at the end, also when a test fails
 (compute_cloud.LibvirtCloud).  About a minute and a half under TCG.
 """
 import base64
+import json
 import os
+import shutil
+import signal
 import subprocess
+import tempfile
 import time
+import types
 
 import openstack
 import pytest
 
-from compute_cloud import NANO, LibvirtCloud, Nova, domain_state, domains, upload_test_image
+from compute_cloud import (NANO, LibvirtCloud, Nova, domain_state, domains, purge_guests, server_ids,
+                           upload_test_image)
+from gureum_cloud import BUILD, ROOT, free_port
 
 BOOT_TIMEOUT = 300   # TCG on 2 shared cores: generous
 
@@ -171,3 +181,62 @@ def test_openstack_cli_as_the_readme_says(lv, name):
     finally:
         lv.openstack("server", "delete", "--wait", sid, env=env, check=False)
         nova.delete(sid)
+
+
+def test_run_cloud_serves_and_registers_the_test_image(tmp_path):
+    """What `make run` runs: scripts/run-cloud initialises, serves in the
+    foreground (gureumd has the script's PID) and registers gureum-test
+    once; a user boots it by the image's name and reads GUEST-READY."""
+    state = tempfile.mkdtemp(prefix="gureum-test-")
+    port = free_port()
+    log = open(tmp_path / "run.log", "wb")
+    proc = subprocess.Popen([os.path.join(ROOT, "scripts", "run-cloud"), BUILD, state, "127.0.0.1:%d" % port],
+                            stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+    cloud = types.SimpleNamespace(state=state, url="http://127.0.0.1:%d" % port)
+    try:
+        deadline = time.monotonic() + 120
+        while "registered" not in (tmp_path / "run.log").read_text():
+            assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "run.log").read_text()
+            time.sleep(0.2)
+        env = dict(os.environ)
+        out = subprocess.run([os.path.join(BUILD, "gureum"), "openrc", "--state-dir", state], check=True,
+                             capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            key, _, value = line[len("export "):].partition("=")
+            env[key] = value.strip("'")
+
+        def gureum_test_images():
+            return json.loads(subprocess.run(["/usr/bin/openstack", "image", "list", "--name", "gureum-test",
+                                              "-f", "json"], env=env, check=True, capture_output=True,
+                                             text=True).stdout)
+        images = gureum_test_images()
+        assert len(images) == 1
+        # Again: nothing new.
+        subprocess.run([os.path.join(ROOT, "scripts", "register-test-image"), BUILD, state], env=env, check=True)
+        assert gureum_test_images() == images
+        # A user's first server, by the image's name (the flavor by id until the flavors API lands).
+        token = subprocess.run(["/usr/bin/openstack", "token", "issue", "-f", "value", "-c", "id"], env=env,
+                               check=True, capture_output=True, text=True).stdout.strip()
+        nova = Nova(cloud, token)
+        sid = nova.create("vm1", images[0]["ID"])["server"]["id"]
+        nova.wait(sid, "ACTIVE", timeout=BOOT_TIMEOUT)
+        console = subprocess.run(["/usr/bin/openstack", "console", "log", "show", "vm1"], env=env,
+                                 capture_output=True, text=True)
+        deadline = time.monotonic() + BOOT_TIMEOUT
+        while "GUEST-READY hostname=vm1 " not in console.stdout:
+            assert time.monotonic() < deadline, console.stdout[-3000:] + console.stderr
+            time.sleep(1)
+            console = subprocess.run(["/usr/bin/openstack", "console", "log", "show", "vm1"], env=env,
+                                     capture_output=True, text=True)
+        nova.delete(sid)
+        nova.wait_gone(sid)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        ids = server_ids(cloud)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        log.close()
+        purge_guests(cloud, ids)
+        shutil.rmtree(state, ignore_errors=True)
