@@ -36,12 +36,11 @@ $(ASAN_BUILD)/build.ninja:
 $(FUZZ_BUILD)/build.ninja:
 	CC=clang meson setup $(FUZZ_BUILD) --buildtype=debug -Dwerror=true -Dfuzz=true -Db_lundef=false
 
-# Serve an all-in-one cloud in the foreground; initialise it on first use.
-run: deps all libvirt
-	@test -f $(STATE_DIR)/gureum.conf || $(BUILD)/gureum init --state-dir $(STATE_DIR) --listen $(LISTEN)
-	@echo "gureum: state in $(STATE_DIR); in another shell run:"
-	@echo "    eval \"\$$($(CURDIR)/$(BUILD)/gureum openrc --state-dir $(STATE_DIR))\" && openstack token issue"
-	exec $(BUILD)/gureumd --state-dir $(STATE_DIR)
+# Serve an all-in-one cloud in the foreground; initialise it on first use,
+# with libvirt up and the test guest registered as the image gureum-test
+# (scripts/run-cloud says how).
+run: deps all
+	@exec scripts/run-cloud $(BUILD) $(STATE_DIR) $(LISTEN)
 
 check: deps all unit asan fuzz-short integration tempest
 

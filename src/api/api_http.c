@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <malloc.h>
+#include <stdatomic.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -24,6 +25,7 @@
 
 /* A request that held this much body in memory returns free memory to the system when done (F6). */
 #define TRIM_AFTER_BYTES (1024 * 1024)
+#define TRIM_INTERVAL_USEC 1000000
 
 struct ApiServer {
         struct MHD_Daemon *mhd;
@@ -379,8 +381,17 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         bool large = rq->held >= TRIM_AFTER_BYTES;
         request_free(rq);
         *con_cls = NULL;
-        /* Parsing and rendering a large body leaves megabytes free in this thread's arena: give them back. */
-        if (large)
+        /*
+         * Parsing and rendering a large body leaves megabytes free in this
+         * thread's arena: give them back, at most once a second.  Trimming
+         * after every large response (a page of a thousand servers, over
+         * and over) cost a third of the daemon's time in consolidating
+         * and faulting the same pages back in; the housekeeping thread
+         * trims anyway as soon as no connection is open.
+         */
+        static _Atomic int64_t last_trim;
+        int64_t now = now_usec(), last = atomic_load(&last_trim);
+        if (large && now - last >= TRIM_INTERVAL_USEC && atomic_compare_exchange_strong(&last_trim, &last, now))
                 (void) malloc_trim(0);
 }
 

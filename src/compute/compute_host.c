@@ -77,6 +77,19 @@ int compute_hosts_connect(const Config *cfg) {
                 log_error("compute", "cannot create %s: %s", compute.cache_dir, strerror(-r));
                 return r;
         }
+        /*
+         * ... and so must pass through the state directory (gureum init makes
+         * it 0750): others may search it, not list it.  What is private in
+         * it is private by its own mode (the database 0600, keys 0700, the
+         * image store 0750).
+         */
+        struct stat st;
+        if (!fake && stat(cfg->state_dir, &st) >= 0 && !(st.st_mode & S_IXOTH) &&
+            chmod(cfg->state_dir, (st.st_mode & 07777) | S_IXOTH) < 0) {
+                r = -errno;
+                log_error("compute", "cannot let QEMU reach %s: %s", cfg->state_dir, strerror(-r));
+                return r;
+        }
         r = decide_kvm(cfg, &compute.kvm);
         if (r < 0)
                 return r;

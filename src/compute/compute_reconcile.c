@@ -3,16 +3,18 @@
  * The reconciler: on every tick, each host this daemon drives is compared
  * with the database.  A guest shut down from inside makes its server
  * SHUTOFF; a power state that drifted is recorded; a domain or an instance
- * directory that no live server owns (a crash between a delete's steps, a
- * leftover) is removed, a domain only if its directory is this cloud's;
- * cached images no server uses are dropped.  A server with work in flight
- * (a task state, a queued task) is left to its task.
+ * directory of this cloud that no live server owns (a crash between a
+ * delete's steps, a leftover) is removed, and other clouds' domains on the
+ * same libvirtd are left alone; cached images no server uses are dropped.  A
+ * server with work in flight (a task state, a queued task) is left to its
+ * task.
  */
 #include "compute/compute_internal.h"
 #include "storage/storage.h"
 #include "util/log.h"
 
 #include <dirent.h>
+#include <sys/stat.h>
 
 /* Whether server id has a task queued or running, or is not there to own anything. */
 static int busy(Ctx *c, const char *id, bool *ret) {
@@ -81,17 +83,20 @@ static void sync_power(Ctx *c, ComputeHost *h, const VirtDomainInfo *doms, size_
 }
 
 /*
- * Whether a domain is this cloud's: its instance directory is here.  A
- * hypervisor may serve several clouds (test clouds share one libvirtd),
- * and a domain of another cloud is no orphan of ours.  Our guests always
- * have their directory: compute_guest_remove removes it last.
+ * Whether the guest uuid is this cloud's: its instance directory is
+ * ours.  Several clouds (state directories) may share one libvirtd, and
+ * each sees the others' gureum-<uuid> domains; a domain whose files are
+ * elsewhere belongs to another cloud (or to nobody we know) and is never
+ * touched.  Our own deletes remove the domain before the directory, so a
+ * crash between the two leaves a domain that still passes this test.
  */
 static bool ours(const char *uuid) {
         _cleanup_free_ char *dir = compute_instance_path(uuid, NULL);
-        return dir && access(dir, F_OK) == 0;
+        struct stat st;
+        return dir && stat(dir, &st) >= 0 && S_ISDIR(st.st_mode);
 }
 
-/* Removes the guests on h that no live server owns. */
+/* Removes the guests on h that are this cloud's and that no live server owns. */
 static void remove_orphan_domains(Ctx *c, ComputeHost *h, const VirtDomainInfo *doms, size_t n) {
         for (size_t i = 0; i < n; i++) {
                 bool mine = true, task = false;

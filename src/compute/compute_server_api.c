@@ -70,35 +70,57 @@ static void extras_done(ServerExtras *x) {
         json_decref(x->groups);
 }
 
-/* Loads the extras of the servers in rows (an array of records) with one query each. */
+/* Ids per batched query: well under any database's limit on parameters. */
+#define EXTRAS_BATCH 500
+
+/*
+ * Loads the extras of the servers in rows (an array of records): a few
+ * queries for the whole page (ids in batches), not three per server.
+ * Every server gets an entry in each map, empty when it has nothing.
+ */
 static int extras_load(Ctx *c, const json_t *rows, ServerExtras *ret) {
         static const char *const sql[] = {
-                "SELECT server_id, key, value FROM server_metadata WHERE server_id = ?",
-                "SELECT server_id, tag, NULL FROM server_tags WHERE server_id = ? ORDER BY tag",
-                "SELECT server_id, group_id, NULL FROM server_group_members WHERE server_id = ?",
+                "SELECT server_id, key, value FROM server_metadata WHERE server_id IN (",
+                "SELECT server_id, tag, NULL FROM server_tags WHERE server_id IN (",
+                "SELECT server_id, group_id, NULL FROM server_group_members WHERE server_id IN (",
         };
+        static const char *const order[] = { ") ORDER BY server_id, key", ") ORDER BY server_id, tag",
+                                             ") ORDER BY server_id, group_id" };
         ServerExtras x = { json_object(), json_object(), json_object() };
         json_t *maps[] = { x.metadata, x.tags, x.groups };
-        size_t i;
-        json_t *row;
+        size_t n = json_array_size(rows);
         int r = 0;
 
-        json_array_foreach(rows, i, row) {
-                const char *id = jx_string(row, "id");
+        for (size_t i = 0; i < n; i++) {
+                const char *id = jx_string(json_array_get(rows, i), "id");
                 json_object_set_new(x.metadata, id, json_object());
                 json_object_set_new(x.tags, id, json_array());
                 json_object_set_new(x.groups, id, json_array());
+        }
+        for (size_t from = 0; r >= 0 && from < n; from += EXTRAS_BATCH) {
+                size_t to = from + EXTRAS_BATCH < n ? from + EXTRAS_BATCH : n;
+                DbArgs args = {};
+                Buf marks = {};
+                for (size_t i = from; i < to; i++) {
+                        buf_puts(&marks, i > from ? ", ?" : "?");
+                        db_args_str(&args, jx_string(json_array_get(rows, i), "id"));
+                }
                 for (size_t k = 0; r >= 0 && k < ELEMENTSOF(sql); k++) {
-                        _cleanup_stmt_ DbStmt *s = NULL;
-                        r = db_query(c->db, &s, sql[k], "s", id);
-                        while (r >= 0 && (r = db_step(s)) > 0) {
-                                json_t *slot = json_object_get(maps[k], id);
+                        _cleanup_stmt_ DbStmt *st = NULL;
+                        _cleanup_free_ char *q = xasprintf("%s%s%s", sql[k], marks.data, order[k]);
+                        r = db_query_args(c->db, &st, q, args.v, args.n);
+                        while (r >= 0 && (r = db_step(st)) > 0) {
+                                json_t *slot = json_object_get(maps[k], db_col_text(st, 0));
+                                if (!slot)
+                                        continue;
                                 if (k == 0)
-                                        json_object_set_new(slot, db_col_text(s, 1), json_string(db_col_text(s, 2)));
+                                        json_object_set_new(slot, db_col_text(st, 1), json_string(db_col_text(st, 2)));
                                 else
-                                        json_array_append_new(slot, json_string(db_col_text(s, 1)));
+                                        json_array_append_new(slot, json_string(db_col_text(st, 1)));
                         }
                 }
+                buf_done(&marks);
+                db_args_done(&args);
         }
         if (r < 0) {
                 extras_done(&x);
@@ -299,6 +321,9 @@ static int servers_create(Ctx *c, const ApiCall *call, json_t *body, ApiReply *r
 
 /* ---- list ---- */
 
+/* The most servers a page holds, with or without ?limit (Nova's max_limit). */
+#define SERVERS_MAX_LIMIT 1000
+
 /* What GET /servers takes besides the engine's filters, and how. */
 typedef struct ServerFilter {
         regex_t name;            /* ?name=: a regular expression, searched */
@@ -467,47 +492,70 @@ static int parse_list(Ctx *c, const ApiCall *call, ResQuery *q, ServerFilter *f)
         return 0;
 }
 
+/* Whether the list needs filters the database cannot apply (regular expressions, statuses, tags). */
+static bool filters_in_memory(const ServerFilter *f) {
+        return f->has_name || f->status || f->tags[0] || f->tags_any[0] || f->not_tags[0] || f->not_tags_any[0];
+}
+
+/*
+ * A page: when every filter is SQL, the database pages (marker and
+ * limit) and only the page's rows are read and rendered; otherwise every
+ * matching row is read and filtered here, and the page taken after.
+ * Without ?limit a page holds at most SERVERS_MAX_LIMIT servers, with a
+ * next link when there are more (Nova's max_limit).
+ */
 static int servers_list_view(Ctx *c, const ApiCall *call, ApiReply *reply, ServerView view) {
         _cleanup_json_ json_t *rows = NULL;
         _cleanup_free_ char *marker = NULL;
         ServerFilter f = {};
         ServerExtras x = {};
         int64_t limit = 0;
+        bool more = false, in_memory = false;
         ResQuery q;
         int r;
 
         res_query_init(&q);
-        /* Regular expressions, statuses and tags are matched here: page after filtering, not in SQL. */
         r = api_res_query(c, call, &res_server, api_version(call) >= API_VERSION(2, 75), list_params, &q);
         if (r >= 0)
                 r = parse_list(c, call, &q, &f);
         if (r >= 0) {
-                limit = q.limit;
-                marker = TAKE_PTR(q.marker);
-                q.limit = 0;
+                limit = q.limit > 0 && q.limit < SERVERS_MAX_LIMIT ? q.limit : SERVERS_MAX_LIMIT;
                 if (!q.order_by)
                         q.order_by = xstrdup("created_at desc, id desc");
-                r = res_list(c, &res_server, &q, &rows, NULL);
+                in_memory = filters_in_memory(&f);
+                if (in_memory) {
+                        marker = TAKE_PTR(q.marker);
+                        q.limit = 0;
+                } else
+                        q.limit = limit;
+                r = res_list(c, &res_server, &q, &rows, &more);
+                if (r == -EINVAL && q.marker) {
+                        ctx_clear_error(c);
+                        r = ctx_error(c, -EINVAL, RES_SERVER, "marker [%s] not found", q.marker);
+                }
         }
-        if (r >= 0)
+        /* The brief view shows no extras: only tag filters need them (of every row they look at). */
+        if (r >= 0 && (view != SERVER_VIEW_BRIEF || in_memory))
                 r = extras_load(c, rows, &x);
+        else if (r >= 0)
+                x = (ServerExtras) { json_object(), json_object(), json_object() };
         if (r < 0) {
                 res_query_done(&q);
                 filter_done(&f);
                 return r;
         }
         json_t *out = json_array(), *rec;
-        bool seen = !marker, more = false;
+        bool seen = !marker;
         const char *last = NULL;
         size_t i;
         json_array_foreach(rows, i, rec) {
-                if (!row_matches(&f, rec, &x))
+                if (in_memory && !row_matches(&f, rec, &x))
                         continue;
                 if (!seen) {
                         seen = streq(jx_string(rec, "id"), marker);
                         continue;
                 }
-                if (limit > 0 && (int64_t) json_array_size(out) >= limit) {
+                if ((int64_t) json_array_size(out) >= limit) {
                         more = true;
                         break;
                 }

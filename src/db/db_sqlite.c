@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #define STMT_BUCKETS 128
 /*
@@ -71,6 +72,19 @@ int db_open(const char *connection, const char *state_dir, Db **ret) {
                 log_debug("db", "cannot open %s: %s", path, sqlite3_errstr(rc));
                 db_close(db);
                 return -EIO;
+        }
+        /*
+         * The database holds password hashes and every secret of the cloud:
+         * 0600 whatever the umask, because the state directory may be
+         * searchable by others (QEMU must reach the instance disks below
+         * it).  SQLite creates its -wal and -shm files with the mode of the
+         * database file; older ones are fixed here too.
+         */
+        static const char *const suffixes[] = { "", "-wal", "-shm" };
+        for (size_t i = 0; i < ELEMENTSOF(suffixes); i++) {
+                _cleanup_free_ char *f = xasprintf("%s%s", path, suffixes[i]);
+                if (chmod(f, 0600) < 0 && errno != ENOENT)
+                        log_debug("db", "cannot make %s private: %s", f, strerror(errno));
         }
         sqlite3_busy_timeout(db->conn, 10000);
         sqlite3_extended_result_codes(db->conn, 1);

@@ -6,6 +6,7 @@
  * delete operations, each one transaction running the ResDef's hooks.
  */
 #include "engine/resource.h"
+#include "engine/task_internal.h"
 #include "util/log.h"
 
 #include <math.h>
@@ -87,7 +88,9 @@ int res_db_error(Ctx *c, int r, ResourceKind kind, const char *what) {
 }
 
 int res_transaction(Ctx *c, const char *what, int (*fn)(Ctx *c, void *userdata), void *userdata) {
+        task_kicks_defer();
         int r = db_transaction(c, fn, userdata);
+        task_kicks_release(r >= 0);
         if (r >= 0 || c->error)
                 return r;
         /* Beginning or committing failed: no client error, whatever the code says. */

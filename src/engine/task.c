@@ -16,6 +16,22 @@
 
 static char lease_prefix[128];
 static void (*on_enqueue)(void);
+/* This thread's res_transaction depth, and how many tasks it queued in it (see task_internal.h). */
+static _Thread_local unsigned defer_depth, deferred_kicks;
+
+void task_kicks_defer(void) {
+        defer_depth++;
+}
+
+void task_kicks_release(bool committed) {
+        if (defer_depth == 0 || --defer_depth > 0)
+                return;
+        unsigned n = deferred_kicks;
+        deferred_kicks = 0;
+        /* One wake-up per task queued: each wakes one worker. */
+        while (committed && on_enqueue && n-- > 0)
+                on_enqueue();
+}
 
 const char *task_lease_prefix(void) {
         return lease_prefix;
@@ -40,8 +56,9 @@ int task_enqueue(Ctx *c, const char *kind, const char *resource_id, const json_t
         if (r < 0)
                 return ctx_error(c, r, RES_NONE, "Database error while queueing a %s task.", kind);
         log_debug("task", "queued %s %s for %s", kind, id, resource_id);
-        /* The worker that wakes waits for this transaction to commit before it can claim. */
-        if (on_enqueue)
+        if (defer_depth > 0)
+                deferred_kicks++;
+        else if (on_enqueue)
                 on_enqueue();
         if (ret_id)
                 *ret_id = TAKE_PTR(id);

@@ -23,3 +23,13 @@ int64_t task_def_lease(const TaskDef *d);
  */
 int task_settle(Ctx *c, const TaskDef *def, const Task *t, int result);
 Task *task_free(Task *t);
+
+/*
+ * res_transaction brackets its transaction with these: a task queued
+ * inside wakes a worker only after the commit (and not at all after a
+ * rollback), because a worker woken earlier would only wait on the
+ * write lock, sleeping in SQLite's busy handler well past the commit.
+ * Tasks queued outside res_transaction wake a worker at once.
+ */
+void task_kicks_defer(void);
+void task_kicks_release(bool committed);

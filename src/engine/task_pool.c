@@ -32,7 +32,9 @@ void task_pool_kick(TaskPool *p) {
                 return;
         pthread_mutex_lock(&p->lock);
         p->kicks++;
-        pthread_cond_broadcast(&p->wake);
+        /* One task, one worker: waking them all would have them race for the one claim. */
+        /* One task, one worker: waking them all would have them race for the one claim. */
+        pthread_cond_signal(&p->wake);
         pthread_mutex_unlock(&p->lock);
 }
 
