@@ -409,6 +409,18 @@ static const char *const list_params[] = {
         "reservation_id", "availability_zone", "user_id", "locked", NULL,
 };
 
+/*
+ * A filter's value, when the caller may filter by it: admins by every
+ * filter, others by those Nova lets them use at the call's microversion
+ * (ip6 from 2.5, tags from 2.26, changes-before from 2.66, the zone only
+ * from 2.83, past our maximum); Nova ignores the others silently.
+ */
+static const char *user_filter(Ctx *c, const ApiCall *call, const char *name, int since) {
+        if (!c->auth.is_admin && api_version(call) < since)
+                return NULL;
+        return api_query(call, name);
+}
+
 static int parse_list(Ctx *c, const ApiCall *call, ResQuery *q, ServerFilter *f) {
         const char *v;
         int64_t t;
@@ -441,7 +453,7 @@ static int parse_list(Ctx *c, const ApiCall *call, ResQuery *q, ServerFilter *f)
                 db_args_int(&q->args, t);
                 f->include_deleted = true;
         }
-        if ((v = api_query(call, "changes-before"))) {
+        if ((v = user_filter(c, call, "changes-before", API_VERSION(2, 66)))) {
                 if (parse_iso8601(v, &t) < 0)
                         return ctx_error(c, -EINVAL, RES_SERVER, "Invalid input for query parameters changes-before. "
                                                                  "Value: %s. It must be an ISO 8601 date-time.", v);
@@ -459,13 +471,13 @@ static int parse_list(Ctx *c, const ApiCall *call, ResQuery *q, ServerFilter *f)
                 buf_puts(&q->where, " AND flavor_id = ?");
                 db_args_str(&q->args, slash ? slash + 1 : v);
         }
-        if ((v = api_query(call, "ip")) || (v = api_query(call, "ip6")))
+        if ((v = api_query(call, "ip")) || (v = user_filter(c, call, "ip6", API_VERSION(2, 5))))
                 buf_puts(&q->where, " AND 1 = 0"); /* no server has an address until networking exists */
         if ((v = api_query(call, "reservation_id"))) {
                 buf_puts(&q->where, " AND reservation_id = ?");
                 db_args_str(&q->args, v);
         }
-        if ((v = api_query(call, "availability_zone"))) {
+        if ((v = user_filter(c, call, "availability_zone", API_VERSION(2, 83)))) {
                 buf_puts(&q->where, " AND availability_zone = ?");
                 db_args_str(&q->args, v);
         }
@@ -485,10 +497,10 @@ static int parse_list(Ctx *c, const ApiCall *call, ResQuery *q, ServerFilter *f)
         }
         if (!f->include_deleted)
                 buf_puts(&q->where, " AND vm_state <> 'deleted'");
-        f->tags = split_commas(api_query(call, "tags"));
-        f->tags_any = split_commas(api_query(call, "tags-any"));
-        f->not_tags = split_commas(api_query(call, "not-tags"));
-        f->not_tags_any = split_commas(api_query(call, "not-tags-any"));
+        f->tags = split_commas(user_filter(c, call, "tags", API_VERSION(2, 26)));
+        f->tags_any = split_commas(user_filter(c, call, "tags-any", API_VERSION(2, 26)));
+        f->not_tags = split_commas(user_filter(c, call, "not-tags", API_VERSION(2, 26)));
+        f->not_tags_any = split_commas(user_filter(c, call, "not-tags-any", API_VERSION(2, 26)));
         return 0;
 }
 

@@ -428,6 +428,17 @@ def test_tags_api(env):
     assert "tags" not in env.show(sid, env.member, "2.25")
     listed = api(env.cloud, "GET", "/servers?tags=a", env.member, version="2.26").json()["servers"]
     assert [s["id"] for s in listed] == [sid]
+    # Before 2.26 Nova ignores a member's tag filters (an admin's it applies).
+    listed = api(env.cloud, "GET", "/servers?not-tags=a", env.member, version="2.25").json()["servers"]
+    assert sid in [s["id"] for s in listed]
+    listed = api(env.cloud, "GET", "/servers?not-tags=a", env.member, version="2.26").json()["servers"]
+    assert sid not in [s["id"] for s in listed]
+    # So are changes-before before 2.66 and ip6 before 2.5.
+    for query, version, seen in (("changes-before=2000-01-01T00:00:00Z", "2.65", True),
+                                 ("changes-before=2000-01-01T00:00:00Z", "2.66", False),
+                                 ("ip6=fe80", "2.4", True), ("ip6=fe80", "2.5", False)):
+        listed = api(env.cloud, "GET", "/servers?" + query, env.member, version=version).json()["servers"]
+        assert (sid in [s["id"] for s in listed]) == seen, (query, version)
     r = call("DELETE", "/a")
     assert r.status_code == 204 and r.content == b""
     r = call("DELETE", "/a")
