@@ -436,8 +436,11 @@ static int parse_list(Ctx *c, const ApiCall *call, ResQuery *q, ServerFilter *f)
                 f->status = xstrdup(v);
                 for (char *p = f->status; *p; p++)
                         *p = (char) toupper((unsigned char) *p);
-                /* An unknown status matches nothing (Nova answers an empty list, except for admins' 400). */
+                /* An unknown status matches nothing, until 2.38 makes it a 400 for everyone, as in Nova. */
                 if (server_status_states(f->status, vms) == 0) {
+                        if (!streq(f->status, "DELETED") && !streq(f->status, "SOFT_DELETED") &&
+                            api_version(call) >= API_VERSION(2, 38))
+                                return ctx_error(c, -EINVAL, RES_SERVER, "Invalid status value");
                         buf_puts(&q->where, " AND 1 = 0");
                         if (streq(f->status, "DELETED"))
                                 f->include_deleted = true;

@@ -439,6 +439,11 @@ def test_tags_api(env):
                                  ("ip6=fe80", "2.4", True), ("ip6=fe80", "2.5", False)):
         listed = api(env.cloud, "GET", "/servers?" + query, env.member, version=version).json()["servers"]
         assert (sid in [s["id"] for s in listed]) == seen, (query, version)
+    # An unknown status: nothing listed, until 2.38 makes it a 400.
+    r = api(env.cloud, "GET", "/servers?status=gureum-test-nope", env.member, version="2.37")
+    assert r.status_code == 200 and r.json()["servers"] == []
+    r = api(env.cloud, "GET", "/servers?status=gureum-test-nope", env.member, version="2.38")
+    assert r.status_code == 400 and message(r) == "Invalid status value"
     r = call("DELETE", "/a")
     assert r.status_code == 204 and r.content == b""
     r = call("DELETE", "/a")
