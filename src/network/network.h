@@ -51,12 +51,19 @@ int network_nics_release(Ctx *c, const char *server_id, const json_t *preserve);
 /*
  * The NICs of the ports port_ids (a JSON list, in the guest's order), for
  * the guest's definition, its addresses and its network_data.json:
- * [{"port_id", "network_id", "network_name", "mac_address", "mtu",
+ * [{"port_id", "network_id", "network_name", "bridge", "tap" (the devices
+ * the data plane wires it with), "mac_address", "mtu",
  * "fixed_ips": [{"ip_address", "version", "cidr", "gateway_ip",
  * "dns_nameservers", "host_routes"}], "floating_ips": [addresses]}].
  * A port deleted meanwhile is left out.
  */
 int network_nics_describe(Ctx *c, const json_t *port_ids, json_t **ret);
+
+/*
+ * The servers (device ids) with a compute port whose address contains
+ * text, as Nova's ip filter asks Neutron (ip_address_substr): [ids].
+ */
+int network_devices_with_ip(Ctx *c, const char *text, json_t **ret);
 
 /* ---- the data plane (network_dataplane.c) ---- */
 

@@ -7,6 +7,7 @@
  * the description the guest's definition and metadata are made from.
  */
 #include "network/network_internal.h"
+#include "net/net.h"
 
 /* Networks a project may boot on: its own and shared ones, not external ones. */
 static int available_networks(Ctx *c, const char *project_id, json_t **ret) {
@@ -225,8 +226,12 @@ static json_t *describe_one(Ctx *c, const json_t *port) {
                      "s", id) >= 0)
                 while (db_step(s) > 0)
                         json_array_append_new(floating, json_string(db_col_text(s, 0)));
-        return json_pack("{s:s, s:s, s:s, s:s, s:I, s:b, s:o, s:o}", "port_id", id, "network_id",
+        char bridge[NET_IFNAME_MAX + 1] = "", tap[NET_IFNAME_MAX + 1] = "";
+        if (net)
+                network_dataplane_devices(net, id, bridge, tap);
+        return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:b, s:o, s:o}", "port_id", id, "network_id",
                          jx_string(port, "network_id"), "network_name", net ? jx_string(net, "name") : "",
+                         "bridge", bridge, "tap", tap,
                          "mac_address", jx_string(port, "mac_address"), "mtu",
                          (json_int_t) (net ? json_integer_value(json_object_get(net, "mtu")) : 1500), "port_security",
                          json_is_true(json_object_get(port, "port_security_enabled")), "fixed_ips", fixed,
@@ -263,4 +268,20 @@ int network_port_device_at(Ctx *c, const char *network_id, const char *ip, char 
                 return 0;
         }
         return r < 0 ? res_db_error(c, r, RES_PORT, "finding a port by address") : -ENOENT;
+}
+
+int network_devices_with_ip(Ctx *c, const char *text, json_t **ret) {
+        _cleanup_stmt_ DbStmt *s = NULL;
+        _cleanup_json_ json_t *ids = json_array();
+        int r = db_query(c->db, &s,
+                         "SELECT DISTINCT p.device_id FROM port_ips i JOIN ports p ON p.id = i.port_id"
+                         " WHERE instr(i.ip_address, ?) > 0 AND p.device_owner LIKE 'compute:%' AND p.device_id <> ''"
+                         " ORDER BY p.device_id",
+                         "s", text);
+        while (r >= 0 && (r = db_step(s)) > 0)
+                json_array_append_new(ids, json_string(db_col_text(s, 0)));
+        if (r < 0)
+                return res_db_error(c, r, RES_PORT, "finding ports by address");
+        *ret = TAKE_PTR(ids);
+        return 0;
 }
