@@ -396,6 +396,7 @@ typedef struct ServerCreate {
         const json_t *metadata;  /* object or NULL */
         const json_t *tags;      /* array or NULL */
         const json_t *networks;  /* "none", "auto", a list, or NULL */
+        const json_t *security_groups; /* [{"name"}] or NULL */
         const char *group_id;    /* scheduler hint "group", or NULL */
         bool config_drive;
         int64_t min_count, max_count;

@@ -297,6 +297,7 @@ static int servers_create(Ctx *c, const ApiCall *call, json_t *body, ApiReply *r
                 .access_ipv4 = jx_string(s, "accessIPv4"), .access_ipv6 = ipv6,
                 .description = jx_string(s, "description"), .metadata = json_object_get(s, "metadata"),
                 .tags = json_object_get(s, "tags"), .networks = json_object_get(s, "networks"),
+                .security_groups = json_object_get(s, "security_groups"),
                 .group_id = json_string_value(group), .config_drive = flag(json_object_get(s, "config_drive")),
                 .min_count = count_of(json_object_get(s, "min_count"), 1),
         };

@@ -98,7 +98,8 @@ int compute_server_create_check(Ctx *c, ServerCreate *rq) {
         if (r >= 0)
                 r = compute_nics_parse(c, rq->networks, rq->max_count, rq);
         if (r >= 0)
-                r = network_nics_check(c, c->auth.project_id, rq->nics_how, rq->nics, rq->n_nics);
+                r = network_nics_check(c, c->auth.project_id, rq->nics_how, rq->nics, rq->n_nics,
+                                       rq->security_groups);
         if (r >= 0 && rq->metadata)
                 r = compute_server_metadata_quota(c, c->auth.project_id, (int64_t) json_object_size(rq->metadata));
         if (r >= 0 && rq->group_id) {

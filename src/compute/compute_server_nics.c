@@ -67,7 +67,7 @@ int compute_nics_allocate(Ctx *c, const ServerCreate *rq, const char *server_id,
         size_t i;
         json_t *v;
         int r = network_nics_allocate(c, c->auth.project_id, server_id, hostname, rq->nics_how, rq->nics, rq->n_nics,
-                                      &made);
+                                      rq->security_groups, &made);
         if (r < 0)
                 return r;
         json_array_foreach(made, i, v) {
