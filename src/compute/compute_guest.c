@@ -144,7 +144,21 @@ int compute_guest_define(Ctx *c, const json_t *rec, ComputeHost *h) {
         add_disk(&spec, config, "raw", "cdrom", "ide", "hdd", true);
         if (spec.n_disks == 0)
                 return ctx_error(c, -ENOENT, RES_SERVER, "The disk of server %s is missing.", id);
-        int r = virt_define(&h->virt, &spec, &e);
+        /* The NICs, in the guest's order, plugged into the bridges the data plane made for them. */
+        _cleanup_json_ json_t *nics = NULL;
+        int r = compute_nics_wire(c, rec, h->name, &nics);
+        if (r < 0)
+                return r;
+        if (json_array_size(nics) > VIRT_MAX_NICS)
+                return ctx_error(c, -E2BIG, RES_SERVER, "Server %s has more than %d NICs.", id, VIRT_MAX_NICS);
+        size_t i;
+        json_t *nic;
+        json_array_foreach(nics, i, nic)
+                spec.nics[spec.n_nics++] = (VirtNic) {
+                        .mac = jx_string(nic, "mac_address"), .bridge = jx_string(nic, "bridge"),
+                        .tap = jx_string(nic, "tap"), .mtu = (unsigned) json_integer_value(json_object_get(nic, "mtu")),
+                };
+        r = virt_define(&h->virt, &spec, &e);
         return r < 0 ? compute_guest_error(c, r, &e, "define the guest of", id) : 0;
 }
 

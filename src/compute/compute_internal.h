@@ -12,6 +12,7 @@
 #include "compute/compute_state.h"
 #include "engine/resource.h"
 #include "engine/task.h"
+#include "network/network.h"
 #include "virt/virt.h"
 
 extern const ResDef res_flavor, res_keypair, res_server, res_server_group;
@@ -395,11 +396,15 @@ typedef struct ServerCreate {
         const json_t *metadata;  /* object or NULL */
         const json_t *tags;      /* array or NULL */
         const json_t *networks;  /* "none", "auto", a list, or NULL */
+        const json_t *security_groups; /* [{"name"}] or NULL */
         const char *group_id;    /* scheduler hint "group", or NULL */
         bool config_drive;
         int64_t min_count, max_count;
         /* Filled by compute_server_create_check: */
         json_t *flavor, *image, *keypair;
+        NetworkNicRequest *nics; /* the listed NICs (owned; the strings borrowed from networks) */
+        size_t n_nics;
+        NetworkNicDefault nics_how;
 } ServerCreate;
 
 void compute_server_create_done(ServerCreate *rq);
@@ -415,6 +420,25 @@ int compute_server_create_check(Ctx *c, ServerCreate *rq);
  */
 int compute_server_create(Ctx *c, const ServerCreate *rq, json_t **ret_servers, char **ret_reservation,
                           char **ret_admin_pass);
+
+/* ---- a server's NICs (compute_server_nics.c) ---- */
+
+/* Nova's "networks" of a create into rq's NIC requests, with Nova's 400s for what needs no lookup. */
+int compute_nics_parse(Ctx *c, const json_t *networks, int64_t max_count, ServerCreate *rq);
+/* Makes or takes the ports of a new server, in the create's transaction, and records them in order. */
+int compute_nics_allocate(Ctx *c, const ServerCreate *rq, const char *server_id, const char *hostname);
+/* The server's NICs as network_nics_describe tells them, in the guest's order. */
+int compute_nics_describe(Ctx *c, const char *server_id, json_t **ret);
+/*
+ * Binds the server's ports to host and waits until the data plane has
+ * wired them (-EAGAIN if it has not yet): what a guest's definition
+ * needs first.  *ret is compute_nics_describe's list.
+ */
+int compute_nics_wire(Ctx *c, const json_t *rec, const char *host, json_t **ret);
+/* Deletes the ports made for the server and unbinds the user's, in the delete's transaction. */
+int compute_nics_release(Ctx *c, const char *server_id);
+/* Nova's addresses of a server from its port ids: {network name: [{version, addr, type, mac}]}. */
+json_t *compute_nics_addresses(Ctx *c, const json_t *port_ids);
 
 /* ---- the guest on its host (compute_guest.c) ---- */
 

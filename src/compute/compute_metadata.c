@@ -41,6 +41,39 @@ static int metadata_items(Ctx *c, const char *id, json_t **ret) {
         return 0;
 }
 
+/*
+ * network_data.json: a link per NIC, a network per fixed address (DHCP for
+ * IPv4, as the guests of a gureum network get their address), and the
+ * DNS servers of the subnets.
+ */
+static json_t *network_data(Ctx *c, const char *id) {
+        _cleanup_json_ json_t *nics = NULL;
+        json_t *links = json_array(), *networks = json_array(), *services = json_array();
+        size_t i, k, d;
+        json_t *nic, *ip, *dns;
+
+        if (compute_nics_describe(c, id, &nics) < 0) {
+                ctx_clear_error(c);
+                nics = json_array();
+        }
+        json_array_foreach(nics, i, nic) {
+                const char *link = jx_string(nic, "tap");
+                json_array_append_new(links, json_pack("{s:s, s:s, s:s, s:s, s:O}", "id", link, "vif_id",
+                                                       jx_string(nic, "port_id"), "type", "bridge", "ethernet_mac_address",
+                                                       jx_string(nic, "mac_address"), "mtu", json_object_get(nic, "mtu")));
+                json_array_foreach(json_object_get(nic, "fixed_ips"), k, ip) {
+                        bool v6 = json_integer_value(json_object_get(ip, "version")) == 6;
+                        _cleanup_free_ char *name = xasprintf("network%zu", json_array_size(networks));
+                        json_array_append_new(networks, json_pack("{s:s, s:s, s:s, s:s}", "id", name, "link", link, "type",
+                                                                  v6 ? "ipv6_dhcp" : "ipv4_dhcp", "network_id",
+                                                                  jx_string(nic, "network_id")));
+                        json_array_foreach(json_object_get(ip, "dns_nameservers"), d, dns)
+                                json_array_append_new(services, json_pack("{s:s, s:O}", "type", "dns", "address", dns));
+                }
+        }
+        return json_pack("{s:o, s:o, s:o}", "links", links, "networks", networks, "services", services);
+}
+
 int compute_metadata_build(Ctx *c, const json_t *rec, const char *admin_pass, ComputeMetadata *ret) {
         const char *id = jx_string(rec, "id"), *key_name = jx_string(rec, "key_name");
         const char *key_data = jx_string(rec, "key_data"), *user_data = jx_string(rec, "user_data");
@@ -68,7 +101,7 @@ int compute_metadata_build(Ctx *c, const json_t *rec, const char *admin_pass, Co
         }
         if (admin_pass)
                 json_object_set_new(m.meta_data, "admin_pass", json_string(admin_pass));
-        m.network_data = json_pack("{s:[], s:[], s:[]}", "links", "networks", "services");
+        m.network_data = network_data(c, id);
 
         _cleanup_free_ char *instance = ec2_id("i", id), *ami = ec2_id("ami", jx_string(rec, "image_id"));
         m.ec2_meta_data = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:{s:s}, s:s, s:{}}", "ami-id", ami,

@@ -62,12 +62,14 @@ typedef struct ServerExtras {
         json_t *metadata;        /* id -> {key: value} */
         json_t *tags;            /* id -> [tag] */
         json_t *groups;          /* id -> [group id] */
+        json_t *ports;           /* id -> [port id], in the guest's order */
 } ServerExtras;
 
 static void extras_done(ServerExtras *x) {
         json_decref(x->metadata);
         json_decref(x->tags);
         json_decref(x->groups);
+        json_decref(x->ports);
 }
 
 /* Ids per batched query: well under any database's limit on parameters. */
@@ -83,11 +85,12 @@ static int extras_load(Ctx *c, const json_t *rows, ServerExtras *ret) {
                 "SELECT server_id, key, value FROM server_metadata WHERE server_id IN (",
                 "SELECT server_id, tag, NULL FROM server_tags WHERE server_id IN (",
                 "SELECT server_id, group_id, NULL FROM server_group_members WHERE server_id IN (",
+                "SELECT server_id, port_id, NULL FROM server_nics WHERE server_id IN (",
         };
         static const char *const order[] = { ") ORDER BY server_id, key", ") ORDER BY server_id, tag",
-                                             ") ORDER BY server_id, group_id" };
-        ServerExtras x = { json_object(), json_object(), json_object() };
-        json_t *maps[] = { x.metadata, x.tags, x.groups };
+                                             ") ORDER BY server_id, group_id", ") ORDER BY server_id, position" };
+        ServerExtras x = { json_object(), json_object(), json_object(), json_object() };
+        json_t *maps[] = { x.metadata, x.tags, x.groups, x.ports };
         size_t n = json_array_size(rows);
         int r = 0;
 
@@ -96,6 +99,7 @@ static int extras_load(Ctx *c, const json_t *rows, ServerExtras *ret) {
                 json_object_set_new(x.metadata, id, json_object());
                 json_object_set_new(x.tags, id, json_array());
                 json_object_set_new(x.groups, id, json_array());
+                json_object_set_new(x.ports, id, json_array());
         }
         for (size_t from = 0; r >= 0 && from < n; from += EXTRAS_BATCH) {
                 size_t to = from + EXTRAS_BATCH < n ? from + EXTRAS_BATCH : n;
@@ -169,7 +173,7 @@ static json_t *compute_server_render(Ctx *c, const ApiCall *call, const json_t *
                                                            ref_links("flavors", jx_string(flavor, "id"))));
         json_object_set_new(o, "created", time_z(json_object_get(rec, "created_at")));
         json_object_set_new(o, "updated", time_z(json_object_get(rec, "updated_at")));
-        json_object_set_new(o, "addresses", json_object());
+        json_object_set_new(o, "addresses", compute_nics_addresses(c, json_object_get(x->ports, id)));
         json_object_set_new(o, "accessIPv4", json_string(jx_string(rec, "access_ipv4") ?: ""));
         json_object_set_new(o, "accessIPv6", json_string(jx_string(rec, "access_ipv6") ?: ""));
         json_object_set_new(o, "OS-DCF:diskConfig", json_string("MANUAL"));
@@ -293,6 +297,7 @@ static int servers_create(Ctx *c, const ApiCall *call, json_t *body, ApiReply *r
                 .access_ipv4 = jx_string(s, "accessIPv4"), .access_ipv6 = ipv6,
                 .description = jx_string(s, "description"), .metadata = json_object_get(s, "metadata"),
                 .tags = json_object_get(s, "tags"), .networks = json_object_get(s, "networks"),
+                .security_groups = json_object_get(s, "security_groups"),
                 .group_id = json_string_value(group), .config_drive = flag(json_object_get(s, "config_drive")),
                 .min_count = count_of(json_object_get(s, "min_count"), 1),
         };
@@ -331,6 +336,7 @@ typedef struct ServerFilter {
         char *status;            /* ?status=, upper case */
         bool include_deleted;    /* changes-since, or deleted=true for admins */
         char **tags, **tags_any, **not_tags, **not_tags_any;
+        json_t *ip_ids[2];       /* ?ip=, ?ip6=: the servers with such an address (the query borrows the ids) */
 } ServerFilter;
 
 static void filter_done(ServerFilter *f) {
@@ -341,6 +347,8 @@ static void filter_done(ServerFilter *f) {
         strv_free(f->tags_any);
         strv_free(f->not_tags);
         strv_free(f->not_tags_any);
+        json_decref(f->ip_ids[0]);
+        json_decref(f->ip_ids[1]);
 }
 
 /* Comma-separated values, as Nova's tag filters take them. */
@@ -421,9 +429,41 @@ static const char *user_filter(Ctx *c, const ApiCall *call, const char *name, in
         return api_query(call, name);
 }
 
+/*
+ * Nova's ip filter through Neutron: the regex Nova's clients send (such as
+ * "^10\.0\.0\.5$") loses its anchors and escapes and becomes a
+ * substring of a port's address.
+ */
+static int ip_filter(Ctx *c, ResQuery *q, const char *pattern, json_t **ret_ids) {
+        _cleanup_free_ char *text = xstrdup(pattern);
+        json_t *ids = NULL, *v;
+        size_t i;
+        size_t n = strlen(text), k = 0;
+        if (n > 0 && text[n - 1] == '$')
+                text[--n] = '\0';
+        for (i = text[0] == '^' ? 1 : 0; i < n; i++) {
+                if (text[i] == '\\' && text[i + 1] == '.')
+                        continue;
+                text[k++] = text[i];
+        }
+        text[k] = '\0';
+        int r = network_devices_with_ip(c, text, &ids);
+        if (r < 0)
+                return r;
+        buf_puts(&q->where, " AND id IN (NULL");
+        json_array_foreach(ids, i, v) {
+                buf_puts(&q->where, ", ?");
+                db_args_str(&q->args, json_string_value(v));
+        }
+        buf_puts(&q->where, ")");
+        *ret_ids = ids;
+        return 0;
+}
+
 static int parse_list(Ctx *c, const ApiCall *call, ResQuery *q, ServerFilter *f) {
         const char *v;
         int64_t t;
+        int r;
         bool admin = c->auth.is_admin, b = false;
 
         if ((v = api_query(call, "name"))) {
@@ -474,8 +514,10 @@ static int parse_list(Ctx *c, const ApiCall *call, ResQuery *q, ServerFilter *f)
                 buf_puts(&q->where, " AND flavor_id = ?");
                 db_args_str(&q->args, slash ? slash + 1 : v);
         }
-        if ((v = api_query(call, "ip")) || (v = user_filter(c, call, "ip6", API_VERSION(2, 5))))
-                buf_puts(&q->where, " AND 1 = 0"); /* no server has an address until networking exists */
+        if ((v = api_query(call, "ip")) && (r = ip_filter(c, q, v, &f->ip_ids[0])) < 0)
+                return r;
+        if ((v = user_filter(c, call, "ip6", API_VERSION(2, 5))) && (r = ip_filter(c, q, v, &f->ip_ids[1])) < 0)
+                return r;
         if ((v = api_query(call, "reservation_id"))) {
                 buf_puts(&q->where, " AND reservation_id = ?");
                 db_args_str(&q->args, v);

@@ -20,6 +20,7 @@ void compute_server_create_done(ServerCreate *rq) {
         json_decref(rq->flavor);
         json_decref(rq->image);
         json_decref(rq->keypair);
+        free(rq->nics);
         *rq = (ServerCreate) {};
 }
 
@@ -64,25 +65,6 @@ static int resolve_image(Ctx *c, const char *ref, const json_t *flavor, json_t *
         return 0;
 }
 
-/* networks: "none" and "auto" are served; a list names networks, which come with the networking service. */
-static int check_networks(Ctx *c, const json_t *networks) {
-        size_t i;
-        json_t *n;
-        if (!networks || json_is_string(networks))
-                return 0;
-        json_array_foreach(networks, i, n) {
-                const char *uuid = jx_string(n, "uuid"), *port = jx_string(n, "port");
-                if (uuid && !uuid_is_valid(uuid))
-                        return ctx_error(c, -EINVAL, RES_SERVER,
-                                         "Bad networks format: network uuid is not in proper format (%s)", uuid);
-                if (port)
-                        return ctx_error(c, -EINVAL, RES_SERVER, "Port %s could not be found.", port);
-                if (uuid)
-                        return ctx_error(c, -EINVAL, RES_SERVER, "Network %s could not be found.", uuid);
-        }
-        return 0;
-}
-
 int compute_server_create_check(Ctx *c, ServerCreate *rq) {
         int r;
 
@@ -114,7 +96,10 @@ int compute_server_create_check(Ctx *c, ServerCreate *rq) {
                         r = ctx_error(c, -EINVAL, RES_SERVER, "The requested availability zone is not available");
         }
         if (r >= 0)
-                r = check_networks(c, rq->networks);
+                r = compute_nics_parse(c, rq->networks, rq->max_count, rq);
+        if (r >= 0)
+                r = network_nics_check(c, c->auth.project_id, rq->nics_how, rq->nics, rq->n_nics,
+                                       rq->security_groups);
         if (r >= 0 && rq->metadata)
                 r = compute_server_metadata_quota(c, c->auth.project_id, (int64_t) json_object_size(rq->metadata));
         if (r >= 0 && rq->group_id) {
@@ -227,8 +212,13 @@ static int insert_one(Ctx *c, CreateRun *run, int64_t index, int64_t count) {
         r = res_insert(c, &res_server, rec);
         if (r < 0)
                 return r;
+        /* A server no host takes gets no ports (Nova allocates them on the host). */
         if (no_host)
                 r = compute_server_fault(c, id, 500, "No valid host was found. There are not enough hosts available.");
+        else
+                r = compute_nics_allocate(c, rq, id, hostname);
+        if (r < 0)
+                return r;
         json_object_foreach((json_t *) rq->metadata, key, v) {
                 if (r < 0)
                         break;

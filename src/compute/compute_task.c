@@ -108,6 +108,10 @@ static int delete_rows(Ctx *c, void *userdata) {
         const char *id = userdata;
         int64_t now = now_usec();
         int r = compute_allocations_release(c, id, NULL);
+        if (r >= 0)
+                r = compute_nics_release(c, id);
+        if (r < 0)
+                return r;
         static const char *const cleanup[] = {
                 "DELETE FROM server_metadata WHERE server_id = ?",
                 "DELETE FROM server_tags WHERE server_id = ?",

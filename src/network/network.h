@@ -35,15 +35,18 @@ typedef enum NetworkNicDefault {
  * more than one network to choose from.
  */
 int network_nics_check(Ctx *c, const char *project_id, NetworkNicDefault how, const NetworkNicRequest *reqs,
-                       size_t n);
+                       size_t n, const json_t *security_groups);
 /*
  * Makes (from a network) or takes (a port) the NICs of server_id in the
- * caller's transaction, named hostname in DNS.  *ret is the list of
+ * caller's transaction, named hostname in DNS.  security_groups (Nova's
+ * [{"name": name or id}], NULL: the project's default) apply to the ports
+ * made; a port the user brought keeps its own, as under Nova.  *ret is the list of
  * {"port_id", "preserve"}: preserve is true for a port the user made,
  * which deleting the server leaves behind, unbound.
  */
 int network_nics_allocate(Ctx *c, const char *project_id, const char *server_id, const char *hostname,
-                          NetworkNicDefault how, const NetworkNicRequest *reqs, size_t n, json_t **ret);
+                          NetworkNicDefault how, const NetworkNicRequest *reqs, size_t n,
+                          const json_t *security_groups, json_t **ret);
 /* Binds the server's ports to host (the data plane of that host wires them). */
 int network_nics_bind(Ctx *c, const char *server_id, const char *host);
 /* Deletes the ports made for server_id and unbinds those listed in preserve (a JSON list of ids). */
@@ -51,12 +54,19 @@ int network_nics_release(Ctx *c, const char *server_id, const json_t *preserve);
 /*
  * The NICs of the ports port_ids (a JSON list, in the guest's order), for
  * the guest's definition, its addresses and its network_data.json:
- * [{"port_id", "network_id", "network_name", "mac_address", "mtu",
+ * [{"port_id", "network_id", "network_name", "bridge", "tap" (the devices
+ * the data plane wires it with), "mac_address", "mtu",
  * "fixed_ips": [{"ip_address", "version", "cidr", "gateway_ip",
  * "dns_nameservers", "host_routes"}], "floating_ips": [addresses]}].
  * A port deleted meanwhile is left out.
  */
 int network_nics_describe(Ctx *c, const json_t *port_ids, json_t **ret);
+
+/*
+ * The servers (device ids) with a compute port whose address contains
+ * text, as Nova's ip filter asks Neutron (ip_address_substr): [ids].
+ */
+int network_devices_with_ip(Ctx *c, const char *text, json_t **ret);
 
 /* ---- the data plane (network_dataplane.c) ---- */
 

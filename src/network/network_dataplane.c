@@ -70,6 +70,15 @@ json_t *network_dataplane_metadata_targets(void) {
         return copy;
 }
 
+void network_dataplane_devices(const json_t *net, const char *port_id, char *bridge, char *tap) {
+        const Physnet *physnet = network_physnet(jx_string(net, "provider:physical_network"));
+        NetNetwork n = { .id = jx_string(net, "id"), .type = jx_string(net, "provider:network_type"),
+                         .physical_bridge = physnet ? physnet->bridge : NULL };
+        char buf[NET_IFNAME_MAX + 1];
+        snprintf(bridge, NET_IFNAME_MAX + 1, "%s", net_network_bridge(&dp.names, &n, buf));
+        net_name_tap(&dp.names, port_id, tap);
+}
+
 /* Is the tap of a VM port there (libvirt makes it when the guest starts)? */
 static bool tap_present(const char *port_id) {
         char tap[NET_IFNAME_MAX + 1], path[64];

@@ -304,3 +304,9 @@ char *network_routes_repr(const json_t *routes);
 /* Opens the configured data plane driver and starts its reconciler thread (module recover). */
 int network_dataplane_start(const Config *cfg);
 void network_dataplane_stop(void);
+/*
+ * The devices a VM's port port_id on the network net (its record) gets on
+ * this host: the bridge its tap goes into and the tap's name, as the data
+ * plane names them.  bridge and tap hold at least 16 bytes.
+ */
+void network_dataplane_devices(const json_t *net, const char *port_id, char *bridge, char *tap);

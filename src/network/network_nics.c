@@ -7,6 +7,16 @@
  * the description the guest's definition and metadata are made from.
  */
 #include "network/network_internal.h"
+#include "net/net.h"
+
+static bool listed(const json_t *list, const char *id) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(list, i, v)
+                if (streq_ptr(json_string_value(v), id))
+                        return true;
+        return false;
+}
 
 /* Networks a project may boot on: its own and shared ones, not external ones. */
 static int available_networks(Ctx *c, const char *project_id, json_t **ret) {
@@ -66,9 +76,57 @@ static int check_one(Ctx *c, const char *project_id, const NetworkNicRequest *rq
         return 0;
 }
 
+/*
+ * Nova's security_groups of a create ([{"name"}], a name or an id each)
+ * as group ids of project_id: 400 for one that does not exist, 409 for a
+ * name two groups share.  NULL for none asked (the port's default).
+ */
+static int resolve_groups(Ctx *c, const char *project_id, const json_t *groups, json_t **ret) {
+        _cleanup_json_ json_t *ids = NULL;
+        size_t i;
+        json_t *g;
+
+        *ret = NULL;
+        if (json_array_size(groups) == 0)
+                return 0;
+        ids = json_array();
+        json_array_foreach(groups, i, g) {
+                const char *name = jx_string(g, "name");
+                _cleanup_stmt_ DbStmt *s = NULL;
+                _cleanup_free_ char *id = NULL;
+                int found = 0, r;
+                if (isempty(name))
+                        return ctx_error(c, -EINVAL, RES_SECURITY_GROUP, "Security group name cannot be empty.");
+                r = db_query(c->db, &s, "SELECT id FROM security_groups WHERE project_id = ? AND (id = ? OR name = ?)",
+                             "sss", project_id, name, name);
+                while (r >= 0 && (r = db_step(s)) > 0) {
+                        found++;
+                        free(id);
+                        id = xstrdup(db_col_text(s, 0));
+                }
+                if (r < 0)
+                        return res_db_error(c, r, RES_SECURITY_GROUP, "finding a security group");
+                if (found > 1)
+                        return ctx_error(c, -EBUSY, RES_SECURITY_GROUP,
+                                         "Multiple security groups found matching '%s'. Use an ID to be more specific.", name);
+                /* "default" exists for every project, made on first use. */
+                if (found == 0 && streq(name, "default") && (r = network_default_security_group(c, project_id, &id)) < 0)
+                        return r;
+                if (!id)
+                        return ctx_error(c, -EINVAL, RES_SECURITY_GROUP, "Security group %s not found.", name);
+                if (!listed(ids, id))
+                        json_array_append_new(ids, json_string(id));
+        }
+        *ret = TAKE_PTR(ids);
+        return 0;
+}
+
 int network_nics_check(Ctx *c, const char *project_id, NetworkNicDefault how, const NetworkNicRequest *reqs,
-                       size_t n) {
-        int r;
+                       size_t n, const json_t *security_groups) {
+        _cleanup_json_ json_t *groups = NULL;
+        int r = resolve_groups(c, project_id, security_groups, &groups);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < n; i++)
                 if ((r = check_one(c, project_id, &reqs[i])) < 0)
                         return r;
@@ -85,13 +143,15 @@ int network_nics_check(Ctx *c, const char *project_id, NetworkNicDefault how, co
 
 /* A port on network_id for the server, in the caller's transaction. */
 static int port_for(Ctx *c, const char *project_id, const char *server_id, const char *hostname,
-                    const char *network_id, const char *fixed_ip, char **ret_id) {
+                    const char *network_id, const char *fixed_ip, const json_t *groups, char **ret_id) {
         _cleanup_json_ json_t *obj = json_pack("{s:s, s:s, s:s, s:s, s:s}", "network_id", network_id, "project_id",
                                                project_id, "device_id", server_id, "device_owner", "compute:nova",
                                                "dns_name", hostname ? hostname : ""),
                               *rec = NULL;
         if (fixed_ip)
                 json_object_set_new(obj, "fixed_ips", json_pack("[{s:s}]", "ip_address", fixed_ip));
+        if (groups)
+                json_object_set(obj, "security_groups", (json_t *) groups);
         int r = network_quota_check(c, project_id, "port", 1);
         if (r >= 0)
                 r = network_port_create_locked(c, obj, &rec);
@@ -102,9 +162,12 @@ static int port_for(Ctx *c, const char *project_id, const char *server_id, const
 }
 
 int network_nics_allocate(Ctx *c, const char *project_id, const char *server_id, const char *hostname,
-                          NetworkNicDefault how, const NetworkNicRequest *reqs, size_t n, json_t **ret) {
-        _cleanup_json_ json_t *out = json_array();
-        int r;
+                          NetworkNicDefault how, const NetworkNicRequest *reqs, size_t n,
+                          const json_t *security_groups, json_t **ret) {
+        _cleanup_json_ json_t *out = json_array(), *groups = NULL;
+        int r = resolve_groups(c, project_id, security_groups, &groups);
+        if (r < 0)
+                return r;
 
         for (size_t i = 0; i < n; i++) {
                 if (reqs[i].port_id) {
@@ -120,7 +183,7 @@ int network_nics_allocate(Ctx *c, const char *project_id, const char *server_id,
                         continue;
                 }
                 _cleanup_free_ char *id = NULL;
-                if ((r = port_for(c, project_id, server_id, hostname, reqs[i].network_id, reqs[i].fixed_ip, &id)) < 0)
+                if ((r = port_for(c, project_id, server_id, hostname, reqs[i].network_id, reqs[i].fixed_ip, groups, &id)) < 0)
                         return r;
                 json_array_append_new(out, json_pack("{s:s, s:b}", "port_id", id, "preserve", false));
         }
@@ -137,7 +200,7 @@ int network_nics_allocate(Ctx *c, const char *project_id, const char *server_id,
                 if (json_array_size(nets) == 1) {
                         _cleanup_free_ char *id = NULL;
                         if ((r = port_for(c, project_id, server_id, hostname, jx_string(json_array_get(nets, 0), "id"),
-                                          NULL, &id)) < 0)
+                                          NULL, groups, &id)) < 0)
                                 return r;
                         json_array_append_new(out, json_pack("{s:s, s:b}", "port_id", id, "preserve", false));
                 }
@@ -154,15 +217,6 @@ int network_nics_bind(Ctx *c, const char *server_id, const char *host) {
                        "ss", host, server_id);
         network_dataplane_poke();
         return r < 0 ? res_db_error(c, r, RES_PORT, "binding a server's ports") : 0;
-}
-
-static bool listed(const json_t *list, const char *id) {
-        size_t i;
-        json_t *v;
-        json_array_foreach(list, i, v)
-                if (streq_ptr(json_string_value(v), id))
-                        return true;
-        return false;
 }
 
 int network_nics_release(Ctx *c, const char *server_id, const json_t *preserve) {
@@ -225,8 +279,12 @@ static json_t *describe_one(Ctx *c, const json_t *port) {
                      "s", id) >= 0)
                 while (db_step(s) > 0)
                         json_array_append_new(floating, json_string(db_col_text(s, 0)));
-        return json_pack("{s:s, s:s, s:s, s:s, s:I, s:b, s:o, s:o}", "port_id", id, "network_id",
+        char bridge[NET_IFNAME_MAX + 1] = "", tap[NET_IFNAME_MAX + 1] = "";
+        if (net)
+                network_dataplane_devices(net, id, bridge, tap);
+        return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:b, s:o, s:o}", "port_id", id, "network_id",
                          jx_string(port, "network_id"), "network_name", net ? jx_string(net, "name") : "",
+                         "bridge", bridge, "tap", tap,
                          "mac_address", jx_string(port, "mac_address"), "mtu",
                          (json_int_t) (net ? json_integer_value(json_object_get(net, "mtu")) : 1500), "port_security",
                          json_is_true(json_object_get(port, "port_security_enabled")), "fixed_ips", fixed,
@@ -263,4 +321,20 @@ int network_port_device_at(Ctx *c, const char *network_id, const char *ip, char 
                 return 0;
         }
         return r < 0 ? res_db_error(c, r, RES_PORT, "finding a port by address") : -ENOENT;
+}
+
+int network_devices_with_ip(Ctx *c, const char *text, json_t **ret) {
+        _cleanup_stmt_ DbStmt *s = NULL;
+        _cleanup_json_ json_t *ids = json_array();
+        int r = db_query(c->db, &s,
+                         "SELECT DISTINCT p.device_id FROM port_ips i JOIN ports p ON p.id = i.port_id"
+                         " WHERE instr(i.ip_address, ?) > 0 AND p.device_owner LIKE 'compute:%' AND p.device_id <> ''"
+                         " ORDER BY p.device_id",
+                         "s", text);
+        while (r >= 0 && (r = db_step(s)) > 0)
+                json_array_append_new(ids, json_string(db_col_text(s, 0)));
+        if (r < 0)
+                return res_db_error(c, r, RES_PORT, "finding ports by address");
+        *ret = TAKE_PTR(ids);
+        return 0;
 }

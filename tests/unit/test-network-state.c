@@ -154,8 +154,8 @@ static void test_nics(void **state) {
         c.auth.is_admin = false;
 
         /* No network: a server gets no NIC, "auto" cannot make one without a router to go through. */
-        assert_int_equal(network_nics_check(&c, "p1", NETWORK_NICS_DEFAULT, NULL, 0), 0);
-        assert_int_equal(network_nics_allocate(&c, "p1", "srv-1", "vm1", NETWORK_NICS_DEFAULT, NULL, 0, &nics), 0);
+        assert_int_equal(network_nics_check(&c, "p1", NETWORK_NICS_DEFAULT, NULL, 0, NULL), 0);
+        assert_int_equal(network_nics_allocate(&c, "p1", "srv-1", "vm1", NETWORK_NICS_DEFAULT, NULL, 0, NULL, &nics), 0);
         assert_int_equal(json_array_size(nics), 0);
         json_decref(nics);
 
@@ -163,7 +163,7 @@ static void test_nics(void **state) {
         const char *net_id = jx_string(net, "id");
         NetworkNicRequest want = { .network_id = net_id };
         /* A network without a subnet cannot take a server (Nova's 400). */
-        assert_int_equal(network_nics_check(&c, "p1", NETWORK_NICS_LISTED, &want, 1), -EINVAL);
+        assert_int_equal(network_nics_check(&c, "p1", NETWORK_NICS_LISTED, &want, 1, NULL), -EINVAL);
         ctx_clear_error(&c);
         _cleanup_json_ json_t *sub = create(&c, &res_subnet,
                                             json_pack("{s:s, s:i, s:s}", "network_id", net_id, "ip_version", 4, "cidr",
@@ -171,16 +171,16 @@ static void test_nics(void **state) {
         _cleanup_json_ json_t *mine = create(&c, &res_port, json_pack("{s:s, s:s}", "network_id", net_id, "name", "mine"));
         NetworkNicRequest two[] = { { .network_id = net_id, .fixed_ip = "10.1.0.50" },
                                     { .port_id = jx_string(mine, "id") } };
-        assert_int_equal(network_nics_check(&c, "p1", NETWORK_NICS_LISTED, two, 2), 0);
+        assert_int_equal(network_nics_check(&c, "p1", NETWORK_NICS_LISTED, two, 2, NULL), 0);
         assert_int_equal(db_begin(db), 0);
-        assert_int_equal(network_nics_allocate(&c, "p1", "srv-2", "vm2", NETWORK_NICS_LISTED, two, 2, &nics), 0);
+        assert_int_equal(network_nics_allocate(&c, "p1", "srv-2", "vm2", NETWORK_NICS_LISTED, two, 2, NULL, &nics), 0);
         assert_int_equal(network_nics_bind(&c, "srv-2", "host-a"), 0);
         assert_int_equal(db_commit(db), 0);
         assert_int_equal(json_array_size(nics), 2);
         assert_false(json_is_true(json_object_get(json_array_get(nics, 0), "preserve")));
         assert_true(json_is_true(json_object_get(json_array_get(nics, 1), "preserve")));
         /* The user's port is in use now. */
-        assert_int_equal(network_nics_check(&c, "p1", NETWORK_NICS_LISTED, &two[1], 1), -EBUSY);
+        assert_int_equal(network_nics_check(&c, "p1", NETWORK_NICS_LISTED, &two[1], 1, NULL), -EBUSY);
         ctx_clear_error(&c);
 
         _cleanup_json_ json_t *ids = json_array();
@@ -198,7 +198,7 @@ static void test_nics(void **state) {
 
         /* A second network makes the default ambiguous (409). */
         _cleanup_json_ json_t *net2 = create(&c, &res_network, json_pack("{s:s}", "name", "n2"));
-        assert_int_equal(network_nics_check(&c, "p1", NETWORK_NICS_DEFAULT, NULL, 0), -EBUSY);
+        assert_int_equal(network_nics_check(&c, "p1", NETWORK_NICS_DEFAULT, NULL, 0, NULL), -EBUSY);
         ctx_clear_error(&c);
 
         /* Deleting the server: the port made for it goes, the user's stays, unbound. */
