@@ -15,7 +15,6 @@ Run: /usr/bin/python3 -m pytest -v tests/guest/test_guest_image.py
 """
 
 import json
-import os
 import random
 import re
 import shutil

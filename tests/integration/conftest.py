@@ -12,6 +12,12 @@ sys.path.insert(0, os.path.dirname(__file__))
 from gureum_cloud import Cloud  # noqa: E402
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "guest: boots real guests under libvirt (TCG, slow): the sanitizer pass of make check "
+                   "deselects them (-m 'not guest'), the plain pass runs them")
+
+
 @pytest.fixture(scope="module")
 def cloud():
     c = Cloud()

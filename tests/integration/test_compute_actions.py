@@ -14,7 +14,6 @@ import json
 import os
 import subprocess
 import tempfile
-import time
 import uuid
 
 import jsonschema
@@ -744,6 +743,7 @@ def daemon_log(request):
 
 
 @pytest.mark.usefixtures("booted")
+@pytest.mark.guest
 class TestLibvirt:
     def test_rebuild(self, guests, booted):
         sid = booted["rebuild"]

@@ -206,6 +206,7 @@ def db_rows_ids(cloud):
     return [row[0] for row in db_rows(cloud, "SELECT id FROM servers")]
 
 
+@pytest.mark.guest
 def test_crash_with_libvirt_guests_never_notice():
     rng = seed()
     cloud = LibvirtCloud(extra_config=CONFIG.replace("fake_hosts = 3\n", ""))

@@ -38,6 +38,8 @@ from compute_cloud import (NANO, LibvirtCloud, Nova, domain_state, domains, purg
                            upload_test_image)
 from gureum_cloud import BUILD, ROOT, free_port
 
+pytestmark = pytest.mark.guest
+
 BOOT_TIMEOUT = 300   # TCG on 2 shared cores: generous
 
 

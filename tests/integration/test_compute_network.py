@@ -171,3 +171,22 @@ def test_bad_networks_leave_nothing_made(env, cloud):
     assert len(env.ports(device_owner="compute:nova")) == before
     assert env.neutron("GET", "/ports/" + port["id"], expect=200).json()["port"]["device_id"] == ""
     assert len(env.nova.call("GET", "/servers").json()["servers"]) == servers_before
+
+
+def test_security_groups_of_a_create_go_to_its_ports(env):
+    net = env.network("gureum-test-nic-sg", "10.77.7.0/24")
+    sg = env.neutron("POST", "/security-groups", expect=201,
+                     json={"security_group": {"name": "gureum-test-nic-web"}}).json()["security_group"]
+    server = env.active("gureum-test-nic-sg1", networks=[{"uuid": net["id"]}],
+                        security_groups=[{"name": "gureum-test-nic-web"}, {"name": "default"}])
+    (port,) = env.ports(device_id=server["id"])
+    default = env.neutron("GET", "/security-groups?name=default").json()["security_groups"][0]["id"]
+    assert sorted(port["security_groups"]) == sorted([sg["id"], default])
+    r = env.boot("gureum-test-nic-sg2", expect=400, networks=[{"uuid": net["id"]}],
+                 security_groups=[{"name": "gureum-test-nic-nosuch"}])
+    assert "not found" in r.text
+    env.neutron("POST", "/security-groups", expect=201, json={"security_group": {"name": "gureum-test-nic-web"}})
+    r = env.boot("gureum-test-nic-sg3", expect=409, networks=[{"uuid": net["id"]}],
+                 security_groups=[{"name": "gureum-test-nic-web"}])
+    assert "Multiple security groups" in r.text
+    env.gone(server["id"])

@@ -9,7 +9,6 @@ import socket
 import subprocess
 import time
 
-import pytest
 import requests
 
 PATCH = {"Content-Type": "application/openstack-images-v2.1-json-patch"}

@@ -663,7 +663,7 @@ def test_filter_deltas_match_whole_loads(host):
 
 def test_long_lived_driver_repairs_drift(host):
     """A driver that remembers what it made (gureumd's case) still sees and repairs drift."""
-    ext_id, net_id, router_id = new_id(), new_id(), new_id()
+    router_id = new_id()
     state, net_id, p1, p2 = two_vm_state(host, [ICMP_IN], [ICMP_IN])
     state["routers"] = [{"id": router_id, "legs": [
         {"port_id": new_id(), "network_id": net_id, "mac": "fa:16:3e:00:50:01", "ips": ["10.0.0.1/24"]}]}]

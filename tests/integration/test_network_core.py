@@ -7,7 +7,6 @@
 # openstacksdk for the flows users run.  Every bad input named by issue 10
 # gets Neutron's 400/404/409, never a 5xx.
 import ipaddress
-import json
 import uuid
 
 import pytest

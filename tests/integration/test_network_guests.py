@@ -32,6 +32,8 @@ import requests
 from compute_cloud import NANO, LibvirtCloud, Nova, kill9, upload_test_image
 from gureum_cloud import BUILD
 
+pytestmark = pytest.mark.guest
+
 BOOT_TIMEOUT = 300   # TCG on 2 shared cores: generous
 NET_TOOL = os.path.join(BUILD, "tests", "tools", "net-tool")
 
