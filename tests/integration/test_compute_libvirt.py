@@ -24,6 +24,7 @@ Every domain and file is removed at the end, also when a test fails
 import base64
 import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -192,8 +193,11 @@ def test_run_cloud_serves_and_registers_the_test_image(tmp_path):
     state = tempfile.mkdtemp(prefix="gureum-test-")
     port = free_port()
     log = open(tmp_path / "run.log", "wb")
+    # Our own names for the data plane and the outside world, not a real cloud's gr- and gureum-.
+    tag = secrets.token_hex(1)
+    names = dict(os.environ, GUREUM_NAME_PREFIX="g%s-" % tag, GUREUM_OUTSIDE_PREFIX="h%s-" % tag)
     proc = subprocess.Popen([os.path.join(ROOT, "scripts", "run-cloud"), BUILD, state, "127.0.0.1:%d" % port],
-                            stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+                            stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=names)
     cloud = types.SimpleNamespace(state=state, url="http://127.0.0.1:%d" % port)
     try:
         deadline = time.monotonic() + 120
@@ -216,6 +220,15 @@ def test_run_cloud_serves_and_registers_the_test_image(tmp_path):
         # Again: nothing new.
         subprocess.run([os.path.join(ROOT, "scripts", "register-test-image"), BUILD, state], env=env, check=True)
         assert gureum_test_images() == images
+        # The external network of the outside world, made once too.
+        deadline = time.monotonic() + 60
+        while "made the external network public" not in (tmp_path / "run.log").read_text():
+            assert time.monotonic() < deadline, (tmp_path / "run.log").read_text()
+            time.sleep(0.2)
+        subprocess.run([os.path.join(ROOT, "scripts", "register-public-network"), BUILD, state], env=env, check=True)
+        nets = json.loads(subprocess.run(["/usr/bin/openstack", "network", "list", "--external", "-f", "json"],
+                                         env=env, check=True, capture_output=True, text=True).stdout)
+        assert [n["Name"] for n in nets] == ["public"]
         # A user's first server, by the image's name (the flavor by id until the flavors API lands).
         token = subprocess.run(["/usr/bin/openstack", "token", "issue", "-f", "value", "-c", "id"], env=env,
                                check=True, capture_output=True, text=True).stdout.strip()
@@ -241,4 +254,7 @@ def test_run_cloud_serves_and_registers_the_test_image(tmp_path):
             proc.wait()
         log.close()
         purge_guests(cloud, ids)
+        subprocess.run([os.path.join(BUILD, "tests", "tools", "net-tool"), "--prefix", names["GUREUM_NAME_PREFIX"],
+                        "--state-dir", os.path.join(state, "net"), "teardown"], capture_output=True)
+        subprocess.run([os.path.join(ROOT, "scripts", "outside-world"), "--remove"], env=names, capture_output=True)
         shutil.rmtree(state, ignore_errors=True)
