@@ -437,8 +437,12 @@ int compute_nics_describe(Ctx *c, const char *server_id, json_t **ret);
 int compute_nics_wire(Ctx *c, const json_t *rec, const char *host, json_t **ret);
 /* Deletes the ports made for the server and unbinds the user's, in the delete's transaction. */
 int compute_nics_release(Ctx *c, const char *server_id);
-/* Nova's addresses of a server from its port ids: {network name: [{version, addr, type, mac}]}. */
-json_t *compute_nics_addresses(Ctx *c, const json_t *port_ids);
+/*
+ * Nova's addresses of a server from its port ids: {network name: [{version,
+ * addr}]}, with each address's OS-EXT-IPS type and MAC when extended (all
+ * views but PUT's and rebuild's answers before 2.75).
+ */
+json_t *compute_nics_addresses(Ctx *c, const json_t *port_ids, bool extended);
 
 /* ---- the guest on its host (compute_guest.c) ---- */
 

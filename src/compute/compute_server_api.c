@@ -173,7 +173,8 @@ static json_t *compute_server_render(Ctx *c, const ApiCall *call, const json_t *
                                                            ref_links("flavors", jx_string(flavor, "id"))));
         json_object_set_new(o, "created", time_z(json_object_get(rec, "created_at")));
         json_object_set_new(o, "updated", time_z(json_object_get(rec, "updated_at")));
-        json_object_set_new(o, "addresses", compute_nics_addresses(c, json_object_get(x->ports, id)));
+        json_object_set_new(o, "addresses", compute_nics_addresses(c, json_object_get(x->ports, id),
+                                                                   view != SERVER_VIEW_UPDATE || v >= API_VERSION(2, 75)));
         json_object_set_new(o, "accessIPv4", json_string(jx_string(rec, "access_ipv4") ?: ""));
         json_object_set_new(o, "accessIPv6", json_string(jx_string(rec, "access_ipv6") ?: ""));
         json_object_set_new(o, "OS-DCF:diskConfig", json_string("MANUAL"));

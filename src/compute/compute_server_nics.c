@@ -136,7 +136,17 @@ int compute_nics_release(Ctx *c, const char *server_id) {
         return r < 0 ? r : 0;
 }
 
-json_t *compute_nics_addresses(Ctx *c, const json_t *port_ids) {
+/* One entry of addresses. */
+static json_t *address(int version, const char *addr, const char *type, const char *mac, bool extended) {
+        json_t *a = json_pack("{s:i, s:s}", "version", version, "addr", addr);
+        if (extended) {
+                json_object_set_new(a, "OS-EXT-IPS:type", json_string(type));
+                json_object_set_new(a, "OS-EXT-IPS-MAC:mac_addr", json_string(mac));
+        }
+        return a;
+}
+
+json_t *compute_nics_addresses(Ctx *c, const json_t *port_ids, bool extended) {
         _cleanup_json_ json_t *nics = NULL;
         json_t *out = json_object();
         size_t i, k;
@@ -157,16 +167,12 @@ json_t *compute_nics_addresses(Ctx *c, const json_t *port_ids) {
                         json_object_set_new(out, net, list);
                 }
                 json_array_foreach(json_object_get(nic, "fixed_ips"), k, v)
-                        json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:s}", "version",
-                                                              (json_int_t) json_integer_value(json_object_get(v, "version")),
-                                                              "addr", jx_string(v, "ip_address"), "OS-EXT-IPS:type", "fixed",
-                                                              "OS-EXT-IPS-MAC:mac_addr", mac));
+                        json_array_append_new(list, address((int) json_integer_value(json_object_get(v, "version")),
+                                                            jx_string(v, "ip_address"), "fixed", mac, extended));
                 json_array_foreach(json_object_get(nic, "floating_ips"), k, v) {
                         InetAddr a;
                         int version = inet_addr_parse(json_string_value(v), &a) >= 0 ? a.version : 4;
-                        json_array_append_new(list, json_pack("{s:i, s:O, s:s, s:s}", "version", version, "addr", v,
-                                                              "OS-EXT-IPS:type", "floating", "OS-EXT-IPS-MAC:mac_addr",
-                                                              mac));
+                        json_array_append_new(list, address(version, json_string_value(v), "floating", mac, extended));
                 }
         }
         return out;

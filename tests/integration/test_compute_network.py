@@ -101,6 +101,11 @@ def test_a_server_gets_a_port_on_its_network(env):
     assert [s["id"] for s in r.json()["servers"]] == [server["id"]]
     r = env.nova.call("GET", "/servers?ip=10.99.")
     assert r.json()["servers"] == []
+    # PUT's answer before 2.75 has Nova's plain addresses, from 2.75 the full ones.
+    r = env.nova.call("PUT", "/servers/" + server["id"], {"server": {"name": "gureum-test-nic-vm1"}})
+    assert r.json()["server"]["addresses"] == {"gureum-test-nic-a": [{"version": 4, "addr": ip}]}
+    r = env.nova.call("PUT", "/servers/" + server["id"], {"server": {"name": "gureum-test-nic-vm1"}}, version="2.75")
+    assert r.json()["server"]["addresses"] == server["addresses"]
     listed = env.nova.call("GET", "/servers/detail").json()["servers"]
     assert [s["addresses"] for s in listed if s["id"] == server["id"]] == [server["addresses"]]
     env.gone(server["id"])
