@@ -97,6 +97,7 @@ const ApiService compute_api_service = {
                 compute_host_routes,
                 compute_usage_routes,
                 compute_image_routes,
+                compute_iface_routes,
                 NULL,
         },
         .schemas = compute_api_schemas,

@@ -69,5 +69,6 @@ extern const ApiRoute compute_group_routes[];     /* compute_group_api.c: os-ser
 extern const ApiRoute compute_flavor_routes[], compute_keypair_routes[], compute_quota_routes[],
         compute_host_routes[], compute_usage_routes[];
 extern const ApiRoute compute_image_routes[];
+extern const ApiRoute compute_iface_routes[];     /* compute_iface_api.c: os-interface */
 extern const ServerActionRoute compute_power_actions[];
 extern const ServerActionRoute compute_lifecycle_actions[];

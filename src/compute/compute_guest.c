@@ -120,6 +120,11 @@ static void add_disk(VirtDomainSpec *spec, char *path, const char *format, const
         spec->disks[spec->n_disks++] = (VirtDisk) { path, format, device, bus, target, readonly };
 }
 
+VirtNic compute_guest_nic(const json_t *nic) {
+        return (VirtNic) { .mac = jx_string(nic, "mac_address"), .bridge = jx_string(nic, "bridge"),
+                           .tap = jx_string(nic, "tap"), .mtu = (unsigned) json_integer_value(json_object_get(nic, "mtu")) };
+}
+
 int compute_guest_define(Ctx *c, const json_t *rec, ComputeHost *h) {
         const char *id = jx_string(rec, "id");
         _cleanup_free_ char *disk = compute_instance_path(id, "disk"), *rescue = compute_instance_path(id, "disk.rescue");
@@ -154,10 +159,7 @@ int compute_guest_define(Ctx *c, const json_t *rec, ComputeHost *h) {
         size_t i;
         json_t *nic;
         json_array_foreach(nics, i, nic)
-                spec.nics[spec.n_nics++] = (VirtNic) {
-                        .mac = jx_string(nic, "mac_address"), .bridge = jx_string(nic, "bridge"),
-                        .tap = jx_string(nic, "tap"), .mtu = (unsigned) json_integer_value(json_object_get(nic, "mtu")),
-                };
+                spec.nics[spec.n_nics++] = compute_guest_nic(nic);
         r = virt_define(&h->virt, &spec, &e);
         return r < 0 ? compute_guest_error(c, r, &e, "define the guest of", id) : 0;
 }

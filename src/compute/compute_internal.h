@@ -438,11 +438,35 @@ int compute_nics_wire(Ctx *c, const json_t *rec, const char *host, json_t **ret)
 /* Deletes the ports made for the server and unbinds the user's, in the delete's transaction. */
 int compute_nics_release(Ctx *c, const char *server_id);
 /*
+ * Adds one NIC to a server, in the caller's transaction: a port made on a
+ * network (or the one network available, for NETWORK_NICS_DEFAULT) or the
+ * user's port, recorded after the others.  *ret_port_id is its port.
+ */
+int compute_nics_add(Ctx *c, const json_t *rec, NetworkNicDefault how, const NetworkNicRequest *rq, size_t n,
+                     char **ret_port_id);
+/* Takes one NIC off a server, in the caller's transaction: -ENOENT without a message if it has no such port. */
+int compute_nics_remove(Ctx *c, const char *server_id, const char *port_id);
+
+/*
  * Nova's addresses of a server from its port ids: {network name: [{version,
  * addr}]}, with each address's OS-EXT-IPS type and MAC when extended (all
  * views but PUT's and rebuild's answers before 2.75).
  */
 json_t *compute_nics_addresses(Ctx *c, const json_t *port_ids, bool extended);
+
+/* ---- interfaces attached and detached (compute_server_iface.c) ---- */
+
+/* The server's NICs (compute_nics_describe's, each with its "tag"), Nova's 404 for a server the caller cannot see. */
+int compute_iface_list(Ctx *c, const char *server_id, json_t **ret);
+/* One of them by port; Nova's 404 "Port id ... could not be found." if the server has no such port. */
+int compute_iface_get(Ctx *c, const char *server_id, const char *port_id, json_t **ret);
+/*
+ * Attaches a NIC: the port rq names, or one made on its network (with
+ * its fixed_ip), or on the one network available when rq names neither.
+ * Synchronous; *ret is the NIC as compute_iface_get has it.
+ */
+int compute_iface_attach(Ctx *c, const char *server_id, const NetworkNicRequest *rq, json_t **ret);
+int compute_iface_detach(Ctx *c, const char *server_id, const char *port_id);
 
 /* ---- the guest on its host (compute_guest.c) ---- */
 
@@ -452,6 +476,8 @@ json_t *compute_nics_addresses(Ctx *c, const json_t *port_ids, bool extended);
  * and reboot can always (re)define first.
  */
 int compute_guest_define(Ctx *c, const json_t *rec, ComputeHost *h);
+/* A NIC of compute_nics_describe's list as the virt layer takes it (the strings borrowed from nic). */
+VirtNic compute_guest_nic(const json_t *nic);
 /* The host of server rec, when this daemon drives it; -EHOSTUNREACH with a message otherwise. */
 int compute_guest_host(Ctx *c, const json_t *rec, ComputeHost **ret);
 /* Makes file (in the server's directory) a qcow2 overlay of image_id, cached on this host, of the server's root size. */

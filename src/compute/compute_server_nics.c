@@ -82,6 +82,54 @@ int compute_nics_allocate(Ctx *c, const ServerCreate *rq, const char *server_id,
         return 0;
 }
 
+int compute_nics_add(Ctx *c, const json_t *rec, NetworkNicDefault how, const NetworkNicRequest *rq, size_t n,
+                     char **ret_port_id) {
+        const char *id = jx_string(rec, "id");
+        _cleanup_json_ json_t *made = NULL;
+        int64_t count = 0, next = 0;
+        int r = db_query_int(c->db, &count, "SELECT COUNT(*) FROM server_nics WHERE server_id = ?", "s", id);
+        if (r >= 0)
+                r = db_query_int(c->db, &next, "SELECT COALESCE(MAX(position) + 1, 0) FROM server_nics WHERE server_id = ?",
+                                 "s", id);
+        if (r < 0)
+                return res_db_error(c, r, RES_SERVER, "reading a server's NICs");
+        if (count >= VIRT_MAX_NICS)
+                return ctx_error(c, -EDQUOT, RES_SERVER, "Maximum number of ports exceeded");
+        r = network_nics_allocate(c, jx_string(rec, "project_id"), id, jx_string(rec, "hostname"), how, rq, n, NULL,
+                                  &made);
+        if (r < 0)
+                return r;
+        json_t *nic = json_array_get(made, 0);
+        if (!nic)
+                return ctx_error(c, -EINVAL, RES_SERVER, "No network is available to attach server %s to.", id);
+        r = db_run(c->db, "INSERT INTO server_nics (server_id, position, port_id, preserve, tag) VALUES (?, ?, ?, ?, ?)",
+                   "sisis", id, next, jx_string(nic, "port_id"), (int64_t) json_is_true(json_object_get(nic, "preserve")),
+                   n > 0 ? rq->tag : NULL);
+        if (r < 0)
+                return res_db_error(c, r, RES_SERVER, "storing a server's NIC");
+        *ret_port_id = xstrdup(jx_string(nic, "port_id"));
+        return 0;
+}
+
+int compute_nics_remove(Ctx *c, const char *server_id, const char *port_id) {
+        _cleanup_stmt_ DbStmt *s = NULL;
+        int r = db_query(c->db, &s, "SELECT preserve FROM server_nics WHERE server_id = ? AND port_id = ?", "ss", server_id,
+                         port_id);
+        if (r >= 0)
+                r = db_step(s);
+        if (r < 0)
+                return res_db_error(c, r, RES_SERVER, "reading a server's NICs");
+        if (r == 0)
+                return -ENOENT;
+        bool preserve = db_col_int(s, 0) != 0;
+        db_stmt_release(TAKE_PTR(s));
+        r = network_nic_release(c, server_id, port_id, preserve);
+        if (r >= 0 && (r = db_run(c->db, "DELETE FROM server_nics WHERE server_id = ? AND port_id = ?", "ss", server_id,
+                                  port_id)) < 0)
+                return res_db_error(c, r, RES_SERVER, "removing a server's NIC");
+        return r < 0 ? r : 0;
+}
+
 /* The server's port ids in the guest's order; with ret_preserve, those the user brought. */
 static int nic_ports(Ctx *c, const char *server_id, json_t **ret_ports, json_t **ret_preserve) {
         _cleanup_stmt_ DbStmt *s = NULL;

@@ -51,12 +51,14 @@ int network_nics_allocate(Ctx *c, const char *project_id, const char *server_id,
 int network_nics_bind(Ctx *c, const char *server_id, const char *host);
 /* Deletes the ports made for server_id and unbinds those listed in preserve (a JSON list of ids). */
 int network_nics_release(Ctx *c, const char *server_id, const json_t *preserve);
+/* The same for one port of server_id (an interface detached); 0 if the port is not the server's. */
+int network_nic_release(Ctx *c, const char *server_id, const char *port_id, bool preserve);
 /*
  * The NICs of the ports port_ids (a JSON list, in the guest's order), for
  * the guest's definition, its addresses and its network_data.json:
- * [{"port_id", "network_id", "network_name", "bridge", "tap" (the devices
- * the data plane wires it with), "mac_address", "mtu",
- * "fixed_ips": [{"ip_address", "version", "cidr", "gateway_ip",
+ * [{"port_id", "status", "network_id", "network_name", "bridge", "tap" (the
+ * devices the data plane wires it with), "mac_address", "mtu",
+ * "fixed_ips": [{"ip_address", "subnet_id", "version", "cidr", "gateway_ip",
  * "dns_nameservers", "host_routes"}], "floating_ips": [addresses]}].
  * A port deleted meanwhile is left out.
  */

@@ -219,6 +219,23 @@ int network_nics_bind(Ctx *c, const char *server_id, const char *host) {
         return r < 0 ? res_db_error(c, r, RES_PORT, "binding a server's ports") : 0;
 }
 
+/* Lets a server's port go: deleted, or unbound and kept (preserve). */
+static int release_one(Ctx *c, const char *id, bool preserve) {
+        /* A floating IP on the port lets go of it, as when Neutron deletes or unbinds the port. */
+        int r = db_run(c->db, "UPDATE floatingips SET port_id = NULL, fixed_ip_address = NULL, router_id = NULL,"
+                              " status = 'DOWN' WHERE port_id = ?",
+                       "s", id);
+        if (r < 0)
+                return res_db_error(c, r, RES_PORT, "releasing a port's floating IPs");
+        if (preserve)
+                r = db_run(c->db, "UPDATE ports SET device_id = '', device_owner = '', binding_host_id = '',"
+                                  " binding_vif_type = 'unbound', status = 'DOWN' WHERE id = ?",
+                           "s", id);
+        else
+                r = network_port_delete_locked(c, id);
+        return r < 0 ? res_db_error(c, r, RES_PORT, "releasing a server's ports") : 0;
+}
+
 int network_nics_release(Ctx *c, const char *server_id, const json_t *preserve) {
         _cleanup_stmt_ DbStmt *s = NULL;
         _cleanup_json_ json_t *ports = json_array();
@@ -233,23 +250,25 @@ int network_nics_release(Ctx *c, const char *server_id, const json_t *preserve) 
         json_t *v;
         json_array_foreach(ports, i, v) {
                 const char *id = json_string_value(v);
-                /* A floating IP on the port lets go of it, as when Neutron deletes or unbinds the port. */
-                r = db_run(c->db, "UPDATE floatingips SET port_id = NULL, fixed_ip_address = NULL, router_id = NULL,"
-                                  " status = 'DOWN' WHERE port_id = ?",
-                           "s", id);
-                if (r < 0)
-                        return res_db_error(c, r, RES_PORT, "releasing a port's floating IPs");
-                if (listed(preserve, id))
-                        r = db_run(c->db, "UPDATE ports SET device_id = '', device_owner = '', binding_host_id = '',"
-                                          " binding_vif_type = 'unbound', status = 'DOWN' WHERE id = ?",
-                                   "s", id);
-                else
-                        r = network_port_delete_locked(c, id);
-                if (r < 0)
-                        return res_db_error(c, r, RES_PORT, "releasing a server's ports");
+                if ((r = release_one(c, id, listed(preserve, id))) < 0)
+                        return r;
         }
         network_dataplane_poke();
         return 0;
+}
+
+int network_nic_release(Ctx *c, const char *server_id, const char *port_id, bool preserve) {
+        int64_t n = 0;
+        int r = db_query_int(c->db, &n, "SELECT COUNT(*) FROM ports WHERE id = ? AND device_id = ?", "ss", port_id,
+                             server_id);
+        if (r < 0)
+                return res_db_error(c, r, RES_PORT, "reading a server's port");
+        if (n == 0)
+                return 0;
+        r = release_one(c, port_id, preserve);
+        if (r >= 0)
+                network_dataplane_poke();
+        return r;
 }
 
 static json_t *describe_one(Ctx *c, const json_t *port) {
@@ -261,15 +280,16 @@ static json_t *describe_one(Ctx *c, const json_t *port) {
         if (res_lookup(c, &res_network, jx_string(port, "network_id"), &net) < 0)
                 ctx_clear_error(c);
         if (db_query(c->db, &s,
-                     "SELECT i.ip_address, n.ip_version, n.cidr, n.gateway_ip, n.dns_nameservers, n.host_routes"
+                     "SELECT i.ip_address, n.ip_version, n.cidr, n.gateway_ip, n.dns_nameservers, n.host_routes, n.id"
                      " FROM port_ips i JOIN subnets n ON n.id = i.subnet_id WHERE i.port_id = ? ORDER BY i.seq, i.ip_address",
                      "s", id) >= 0)
                 while (db_step(s) > 0) {
                         json_error_t err;
                         json_t *dns = jx_parse(db_col_text(s, 4), strlen(db_col_text(s, 4)), &err);
                         json_t *routes = jx_parse(db_col_text(s, 5), strlen(db_col_text(s, 5)), &err);
-                        json_array_append_new(fixed, json_pack("{s:s, s:I, s:s, s:s?, s:o, s:o}", "ip_address",
-                                                               db_col_text(s, 0), "version", (json_int_t) db_col_int(s, 1), "cidr",
+                        json_array_append_new(fixed, json_pack("{s:s, s:s, s:I, s:s, s:s?, s:o, s:o}", "ip_address",
+                                                               db_col_text(s, 0), "subnet_id", db_col_text(s, 6),
+                                                               "version", (json_int_t) db_col_int(s, 1), "cidr",
                                                                db_col_text(s, 2), "gateway_ip", db_col_text(s, 3),
                                                                "dns_nameservers", dns ? dns : json_array(),
                                                                "host_routes", routes ? routes : json_array()));
@@ -282,7 +302,8 @@ static json_t *describe_one(Ctx *c, const json_t *port) {
         char bridge[NET_IFNAME_MAX + 1] = "", tap[NET_IFNAME_MAX + 1] = "";
         if (net)
                 network_dataplane_devices(net, id, bridge, tap);
-        return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:b, s:o, s:o}", "port_id", id, "network_id",
+        return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:b, s:o, s:o}", "port_id", id, "status",
+                         jx_string(port, "status") ?: "DOWN", "network_id",
                          jx_string(port, "network_id"), "network_name", net ? jx_string(net, "name") : "",
                          "bridge", bridge, "tap", tap,
                          "mac_address", jx_string(port, "mac_address"), "mtu",

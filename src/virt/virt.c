@@ -121,6 +121,10 @@ int virt_suspend(Virt *v, const char *uuid, Error *e) {
         VIRT_CALL_UUID(v, suspend, uuid, e, uuid, e);
 }
 
+int virt_plug_nic(Virt *v, const char *uuid, const VirtNic *nic, bool plug, Error *e) {
+        VIRT_CALL_UUID(v, plug_nic, uuid, e, uuid, nic, plug, e);
+}
+
 int virt_undefine(Virt *v, const char *uuid, Error *e) {
         VIRT_CALL_UUID(v, undefine, uuid, e, uuid, e);
 }

@@ -87,6 +87,8 @@ char *virt_domain_name(const char *uuid);
  * -EINVAL (with a message) when the spec is incomplete.
  */
 int virt_domain_xml_build(const VirtDomainSpec *spec, char **ret, Error *e);
+/* The <interface> element of one NIC, as the domain XML has it (for hot-plugging). */
+int virt_nic_xml_build(const VirtNic *nic, char **ret, Error *e);
 
 /* A domain as the hypervisor sees it. */
 typedef struct VirtDomainInfo {
@@ -146,6 +148,13 @@ typedef struct VirtDriver {
         int (*state)(VirtConn *vc, const char *uuid, VirtPower *ret, Error *e);
         /* Every domain whose name starts with VIRT_DOMAIN_PREFIX.  *ret is a new array. */
         int (*list)(VirtConn *vc, VirtDomainInfo **ret, size_t *ret_n, Error *e);
+        /*
+         * Plugs nic into the running guest (plug) or pulls it out (the NIC
+         * with its MAC); 0 if it already is so, or if the guest is not
+         * running.  Only the live guest changes: define() keeps the
+         * definition, which the next start uses.
+         */
+        int (*plug_nic)(VirtConn *vc, const char *uuid, const VirtNic *nic, bool plug, Error *e);
 } VirtDriver;
 
 extern const VirtDriver virt_libvirt_driver;
@@ -184,6 +193,7 @@ int virt_suspend(Virt *v, const char *uuid, Error *e);
 int virt_undefine(Virt *v, const char *uuid, Error *e);
 int virt_state(Virt *v, const char *uuid, VirtPower *ret, Error *e);
 int virt_list(Virt *v, VirtDomainInfo **ret, size_t *ret_n, Error *e);
+int virt_plug_nic(Virt *v, const char *uuid, const VirtNic *nic, bool plug, Error *e);
 
 /*
  * Whether KVM works here: a real boot of a one-sector guest under

@@ -98,6 +98,18 @@ static bool is_target(const char *s) {
         return true;
 }
 
+static int check_nic(const VirtNic *n, size_t i, Error *e) {
+        if (!is_mac(n->mac))
+                return error_set(e, -EINVAL, "NIC %zu has the bad MAC address '%s'.", i, n->mac ? n->mac : "(null)");
+        if (isempty(n->bridge) || strlen(n->bridge) > 15)
+                return error_set(e, -EINVAL, "NIC %zu needs a bridge name of 1 to 15 characters.", i);
+        if (n->tap && (isempty(n->tap) || strlen(n->tap) > 15))
+                return error_set(e, -EINVAL, "NIC %zu has a tap name longer than 15 characters.", i);
+        if (n->mtu != 0 && (n->mtu < 68 || n->mtu > 65535))
+                return error_set(e, -EINVAL, "NIC %zu has the impossible MTU %u.", i, n->mtu);
+        return 0;
+}
+
 static int check_spec(const VirtDomainSpec *s, Error *e) {
         static const char *const formats[] = { "qcow2", "raw", NULL };
         static const char *const devices[] = { "disk", "cdrom", NULL };
@@ -136,15 +148,9 @@ static int check_spec(const VirtDomainSpec *s, Error *e) {
                                 return error_set(e, -EINVAL, "Two disks have the target '%s'.", d->target);
         }
         for (size_t i = 0; i < s->n_nics; i++) {
-                const VirtNic *n = &s->nics[i];
-                if (!is_mac(n->mac))
-                        return error_set(e, -EINVAL, "NIC %zu has the bad MAC address '%s'.", i, n->mac ? n->mac : "(null)");
-                if (isempty(n->bridge) || strlen(n->bridge) > 15)
-                        return error_set(e, -EINVAL, "NIC %zu needs a bridge name of 1 to 15 characters.", i);
-                if (n->tap && (isempty(n->tap) || strlen(n->tap) > 15))
-                        return error_set(e, -EINVAL, "NIC %zu has a tap name longer than 15 characters.", i);
-                if (n->mtu != 0 && (n->mtu < 68 || n->mtu > 65535))
-                        return error_set(e, -EINVAL, "NIC %zu has the impossible MTU %u.", i, n->mtu);
+                int r = check_nic(&s->nics[i], i, e);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }
@@ -169,6 +175,16 @@ static void put_nic(Buf *b, const VirtNic *n) {
         if (n->mtu)
                 put(b, "      <mtu size='%u'/>\n", n->mtu);
         buf_puts(b, "    </interface>\n");
+}
+
+int virt_nic_xml_build(const VirtNic *nic, char **ret, Error *e) {
+        Buf b = {};
+        int r = check_nic(nic, 0, e);
+        if (r < 0)
+                return r;
+        put_nic(&b, nic);
+        *ret = buf_steal(&b);
+        return 0;
 }
 
 int virt_domain_xml_build(const VirtDomainSpec *spec, char **ret, Error *e) {

@@ -303,6 +303,20 @@ static int fake_list(VirtConn *vc, VirtDomainInfo **ret, size_t *ret_n, Error *e
         return 0;
 }
 
+static int fake_plug_nic(VirtConn *vc, const char *uuid, const VirtNic *nic, bool plug, Error *e) {
+        _cleanup_free_ char *xml = NULL;
+        FAKE_LOCKED;
+        int r = take_fault("plug_nic", e);
+        if (r >= 0)
+                r = virt_nic_xml_build(nic, &xml, e);
+        if (r < 0)
+                return r;
+        (void) plug;
+        if (!domain_find(vc->host, uuid))
+                return error_set(e, -ENOENT, "There is no domain " VIRT_DOMAIN_PREFIX "%s on this host.", uuid);
+        return 0;
+}
+
 const VirtDriver virt_fake_driver = {
         .name = "fake",
         .connect = fake_connect,         /* 0.1 */
@@ -318,6 +332,7 @@ const VirtDriver virt_fake_driver = {
         .undefine = fake_undefine,       /* 0.1 */
         .state = fake_state,             /* 0.1 */
         .list = fake_list,               /* 0.1 */
+        .plug_nic = fake_plug_nic,       /* 0.2 */
 };
 
 /* The domain on the named host.  Called with the lock held. */

@@ -442,6 +442,28 @@ static int lv_list(VirtConn *vc, VirtDomainInfo **ret, size_t *ret_n, Error *e) 
         return 0;
 }
 
+static int lv_plug_nic(VirtConn *vc, const char *uuid, const VirtNic *nic, bool plug, Error *e) {
+        _cleanup_domain_ virDomainPtr d = NULL;
+        _cleanup_free_ char *xml = NULL, *live = NULL, *mac = NULL;
+        int r = virt_nic_xml_build(nic, &xml, e);
+        if (r >= 0)
+                r = lookup(vc, uuid, &d, e);
+        if (r < 0)
+                return r;
+        if (virDomainIsActive(d) != 1)
+                return 0;
+        /* Idempotent: the live XML says whether the NIC is in already (libvirt would fail either way). */
+        live = virDomainGetXMLDesc(d, 0);
+        if (!live)
+                return report(e, "read the definition of", uuid);
+        mac = xasprintf("<mac address='%s'/>", nic->mac);
+        if ((strstr(live, mac) != NULL) == plug)
+                return 0;
+        r = plug ? virDomainAttachDeviceFlags(d, xml, VIR_DOMAIN_AFFECT_LIVE)
+                 : virDomainDetachDeviceFlags(d, xml, VIR_DOMAIN_AFFECT_LIVE);
+        return r < 0 ? report(e, plug ? "plug a NIC into" : "pull a NIC out of", uuid) : 0;
+}
+
 const VirtDriver virt_libvirt_driver = {
         .name = "libvirt",
         .connect = lv_connect,           /* 0.1 */
@@ -457,4 +479,5 @@ const VirtDriver virt_libvirt_driver = {
         .undefine = lv_undefine,         /* 0.1 */
         .state = lv_state,               /* 0.1 */
         .list = lv_list,                 /* 0.1 */
+        .plug_nic = lv_plug_nic,         /* 0.2 */
 };

@@ -195,3 +195,52 @@ def test_security_groups_of_a_create_go_to_its_ports(env):
                  security_groups=[{"name": "gureum-test-nic-web"}])
     assert "Multiple security groups" in r.text
     env.gone(server["id"])
+
+
+def test_os_interface_attach_and_detach(env):
+    net = env.network("gureum-test-nic-if", "10.77.8.0/24")
+    other = env.network("gureum-test-nic-if2", "10.77.9.0/24")
+    server = env.active("gureum-test-nic-if1", networks=[{"uuid": net["id"]}])
+    sid = server["id"]
+    base = "/servers/%s/os-interface" % sid
+    (first,) = env.nova.call("GET", base).json()["interfaceAttachments"]
+    assert first["net_id"] == net["id"] and first["port_state"] in ("ACTIVE", "DOWN")
+    assert set(first) == {"port_state", "fixed_ips", "port_id", "net_id", "mac_addr"}
+    # A port made on another network, at a chosen address, with a tag (2.49; shown from 2.70).
+    r = env.nova.call("POST", base, {"interfaceAttachment": {"net_id": other["id"], "tag": "second",
+                                                             "fixed_ips": [{"ip_address": "10.77.9.50"}]}},
+                      version="2.70")
+    assert r.status_code == 200, r.text
+    made = r.json()["interfaceAttachment"]
+    assert made["fixed_ips"][0]["ip_address"] == "10.77.9.50" and made["tag"] == "second"
+    # The user's own port.
+    port = env.neutron("POST", "/ports", expect=201, json={"port": {"network_id": net["id"]}}).json()["port"]
+    r = env.nova.call("POST", base, {"interfaceAttachment": {"port_id": port["id"]}})
+    assert r.status_code == 200, r.text
+    listed = env.nova.call("GET", base).json()["interfaceAttachments"]
+    assert [a["port_id"] for a in listed] == [first["port_id"], made["port_id"], port["id"]]
+    addresses = env.nova.get(sid)["addresses"]
+    assert sorted(addresses) == ["gureum-test-nic-if", "gureum-test-nic-if2"]
+    assert len(addresses["gureum-test-nic-if"]) == 2
+    r = env.nova.call("GET", base + "/" + made["port_id"])
+    assert r.status_code == 200 and r.json()["interfaceAttachment"]["net_id"] == other["id"]
+    # Nova's refusals.
+    for body, status in (({"interfaceAttachment": {"port_id": port["id"], "net_id": net["id"]}}, 400),
+                         ({"interfaceAttachment": {"fixed_ips": [{"ip_address": "10.77.8.9"}]}}, 400),
+                         ({"interfaceAttachment": {"port_id": port["id"]}}, 409),
+                         ({"interfaceAttachment": {"net_id": str(uuid.uuid4())}}, 400),
+                         ({"interfaceAttachment": {"net_id": net["id"], "tag": "x"}}, 400)):
+        r = env.nova.call("POST", base, body)
+        assert r.status_code == status, (body, r.text)
+    assert env.nova.call("GET", base + "/" + str(uuid.uuid4())).status_code == 404
+    assert env.nova.call("DELETE", base + "/" + str(uuid.uuid4())).status_code == 404
+    # Detach: the made port goes, the user's stays, unbound.
+    assert env.nova.call("DELETE", base + "/" + made["port_id"]).status_code == 202
+    assert env.nova.call("DELETE", base + "/" + port["id"]).status_code == 202
+    assert env.neutron("GET", "/ports/" + made["port_id"]).status_code == 404
+    kept = env.neutron("GET", "/ports/" + port["id"], env.admin, 200).json()["port"]
+    assert kept["device_id"] == "" and kept["binding:host_id"] == ""
+    assert [a["port_id"] for a in env.nova.call("GET", base).json()["interfaceAttachments"]] == [first["port_id"]]
+    actions = [a["action"] for a in env.nova.call("GET", "/servers/%s/os-instance-actions" % sid).json()["instanceActions"]]
+    assert actions.count("attach_interface") == 2 and actions.count("detach_interface") == 2
+    env.gone(sid)

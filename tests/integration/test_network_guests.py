@@ -88,6 +88,13 @@ class Tenant:
         return entry["addr"]
 
 
+def live_macs(server_id):
+    """The MACs of the running guest's NICs, as libvirt has them now."""
+    out = subprocess.run(["virsh", "-q", "-c", "qemu:///system", "domiflist", "gureum-" + server_id],
+                         capture_output=True, text=True, check=True).stdout
+    return [line.split()[-1] for line in out.splitlines() if line.strip()]
+
+
 def probe_script(target_ip, target_name):
     """User data that reports whether the guest reaches target by address and by name."""
     return """#!/bin/sh
@@ -135,6 +142,17 @@ def test_guests_reach_each_other_and_not_another_project(cloud):
     assert "USERDATA: PING-IP %s no" % a_ip in out
     assert "USERDATA: PING-NAME gureum-test-a no" in out
     assert "USERDATA: METADATA-UUID %s" % c in out
+
+    # An interface hot-plugged into the running guest, and pulled out again.
+    extra = blue.neutron("POST", "/networks", {"network": {"name": "gureum-test-blue2"}})["network"]
+    blue.neutron("POST", "/subnets", {"subnet": {"network_id": extra["id"], "cidr": "10.78.9.0/24", "ip_version": 4}})
+    r = blue.nova.call("POST", "/servers/%s/os-interface" % a, {"interfaceAttachment": {"net_id": extra["id"]}})
+    assert r.status_code == 200, r.text
+    mac = r.json()["interfaceAttachment"]["mac_addr"]
+    assert mac in live_macs(a) and len(live_macs(a)) == 2
+    r = blue.nova.call("DELETE", "/servers/%s/os-interface/%s" % (a, r.json()["interfaceAttachment"]["port_id"]))
+    assert r.status_code == 202, r.text
+    assert mac not in live_macs(a) and len(live_macs(a)) == 1
 
     # The ports are ACTIVE once their guests are wired.
     for t in (blue, red):
