@@ -230,6 +230,14 @@ def victims(cloud):
                       json={"server_group": {"name": "gureum-test-sweep", "policies": ["affinity"]}})
     assert r.status_code == 200, r.text
     ids["server_group_id"] = r.json()["server_group"]["id"]
+    # An interface on the network (with a subnet now), for os-interface/{port_id}.
+    r = requests.post(cloud.url + "/network/v2.0/subnets", headers={"X-Auth-Token": admin},
+                      json={"subnet": {"network_id": ids["id"], "cidr": "10.66.0.0/24", "ip_version": 4}})
+    assert r.status_code == 201, r.text
+    r = requests.post(compute + "/servers/%s/os-interface" % ids["server_id"], headers={"X-Auth-Token": admin},
+                      json={"interfaceAttachment": {"net_id": ids["id"]}})
+    assert r.status_code == 200, r.text
+    ids["port_id"] = r.json()["interfaceAttachment"]["port_id"]
     return ids
 
 
