@@ -24,6 +24,14 @@ int compute_guest_error(Ctx *c, int r, const Error *e, const char *what, const c
                          e && e->message[0] ? e->message : strerror(r < 0 ? -r : EIO));
 }
 
+VirtPower compute_guest_power(ComputeHost *h, const char *id) {
+        VirtPower p = VIRT_POWER_NOSTATE;
+        Error e = {};
+        if (virt_state(&h->virt, id, &p, &e) < 0)
+                return VIRT_POWER_NOSTATE;
+        return p;
+}
+
 int compute_guest_host(Ctx *c, const json_t *rec, ComputeHost **ret) {
         const char *name = jx_string(rec, "host");
         ComputeHost *h = compute_host_find(name);

@@ -31,14 +31,6 @@ int compute_task_server(Ctx *c, const Task *t, json_t **ret) {
         return 0;
 }
 
-VirtPower compute_guest_power(ComputeHost *h, const char *id) {
-        VirtPower p = VIRT_POWER_NOSTATE;
-        Error e = {};
-        if (virt_state(&h->virt, id, &p, &e) < 0)
-                return VIRT_POWER_NOSTATE;
-        return p;
-}
-
 int compute_server_set_task_state(Ctx *c, const char *id, const char *task_state) {
         _cleanup_json_ json_t *patch = json_pack("{s:s}", "task_state", task_state);
         return res_patch(c, &res_server, id, patch);

@@ -55,6 +55,8 @@ typedef struct NetVeth {
  */
 int net_veth_ensure(NetApply *a, const NetVeth *v, const NetLinks *inside, bool *ret_addrs_changed);
 
+/* Turns IPv6 off on a device of the root namespace: no link-local address there, ever. */
+int net_root_ipv6_off(NetApply *a, const char *dev);
 /* The canonical "address/len" of a checked address or prefix (host bits kept), into buf. */
 void net_cidr_canonical(const char *s, char buf[static 64]);
 
@@ -126,6 +128,8 @@ bool net_ns_memo_fresh(NetApply *a, const char *ns, uint64_t config, const uint3
 void net_ns_memo_set(NetApply *a, const char *ns, uint64_t config, uint32_t genid);
 /* Forgets ns (its check failed). */
 void net_ns_memo_forget(NetApply *a, const char *ns);
+/* Frees every memo (a teardown, or the driver is closing). */
+void net_ns_memos_done(NetLinuxData *data);
 
 /* The namespace, legs, forwarding, routes and NAT of one router (net_router.c). */
 int net_router_apply(NetApply *a, const NetRouter *r);

@@ -26,53 +26,6 @@
 
 #include "net/net_internal.h"
 
-/* ---- protocols ---- */
-
-typedef struct ProtoName {
-        const char *name;
-        int number;
-} ProtoName;
-
-/* Neutron's protocol names (neutron_lib.constants.IP_PROTOCOL_MAP). */
-static const ProtoName proto_names[] = {
-        { "ah", 51 },         { "dccp", 33 },       { "egp", 8 },          { "esp", 50 },
-        { "gre", 47 },        { "icmp", 1 },        { "icmpv6", 58 },      { "igmp", 2 },
-        { "ipip", 4 },        { "ipv6-encap", 41 }, { "ipv6-frag", 44 },   { "ipv6-icmp", 58 },
-        { "ipv6-nonxt", 59 }, { "ipv6-opts", 60 },  { "ipv6-route", 43 },  { "ospf", 89 },
-        { "pgm", 113 },       { "rsvp", 46 },       { "sctp", 132 },       { "tcp", 6 },
-        { "udp", 17 },        { "udplite", 136 },   { "vrrp", 112 },
-};
-
-int net_rule_protocol(const NetRule *r) {
-        int64_t v;
-        int proto = -2;
-
-        if (!r->protocol || streq(r->protocol, "any") || streq(r->protocol, ""))
-                return -1;
-        for (size_t i = 0; i < ELEMENTSOF(proto_names); i++)
-                if (streq(r->protocol, proto_names[i].name))
-                        proto = proto_names[i].number;
-        if (proto == -2) {
-                if (parse_int64(r->protocol, 0, 255, &v) < 0)
-                        return -EINVAL;
-                proto = (int) v;
-        }
-        /* Neutron: "icmp" in an IPv6 rule is ICMPv6, and ICMPv6 in an IPv4 rule is nonsense. */
-        if (r->ethertype == 6 && proto == 1)
-                return 58;
-        if (r->ethertype == 4 && proto == 58)
-                return -EINVAL;
-        return proto;
-}
-
-bool net_rule_is_icmp(int proto, int ethertype) {
-        return (ethertype == 4 && proto == 1) || (ethertype == 6 && proto == 58);
-}
-
-bool net_rule_has_ports(int proto) {
-        return proto == 6 || proto == 17 || proto == 132 || proto == 33 || proto == 136;
-}
-
 /* ---- a set of strings, to write each map key once ---- */
 
 typedef struct StrSet {

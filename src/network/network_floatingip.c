@@ -277,14 +277,6 @@ static int fip_before_delete(Ctx *c, const json_t *old) {
         return network_tags_delete(c, id);
 }
 
-int network_floatingips_port_deleted(Ctx *c, const char *port_id) {
-        int r = db_run(c->db,
-                       "UPDATE floatingips SET port_id = NULL, fixed_ip_address = NULL, router_id = NULL, status = 'DOWN',"
-                       " revision_number = revision_number + 1, updated_at = ? WHERE port_id = ?",
-                       "is", now_usec(), port_id);
-        return r < 0 ? res_db_error(c, r, RES_FLOATINGIP, "disassociating a port's floating IPs") : 0;
-}
-
 static void fip_decorate(Ctx *c, json_t *obj) {
         network_decorate_standard(c, obj);
 }

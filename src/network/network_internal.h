@@ -254,6 +254,8 @@ int network_port_ips_subnet_gone(Ctx *c, const char *subnet_id);
  * (DHCP, router interfaces and gateways, floating IPs) and compute's.
  */
 int network_port_create_locked(Ctx *c, json_t *obj, json_t **ret);
+/* The floating IPs of a port being deleted or unbound let go of it, as Neutron's do (caller's transaction). */
+int network_port_floatingips_release(Ctx *c, const char *port_id);
 /* Deletes a port and its addresses inside the caller's transaction. */
 int network_port_delete_locked(Ctx *c, const char *port_id);
 /*
@@ -281,8 +283,6 @@ int network_router_interface_add(Ctx *c, const char *router_id, const json_t *in
 int network_router_interface_remove(Ctx *c, const char *router_id, const json_t *info, json_t **ret);
 /* PUT /routers/{id}/add_extraroutes, remove_extraroutes: *ret the router's record. */
 int network_router_routes_edit(Ctx *c, const char *router_id, const json_t *routes, bool add, json_t **ret);
-/* Disassociates the floating IPs of a port being deleted, in the caller's transaction. */
-int network_floatingips_port_deleted(Ctx *c, const char *port_id);
 
 /* ---- parsers of client input (network_input.c): pure, fuzzed ---- */
 

@@ -222,11 +222,9 @@ int network_nics_bind(Ctx *c, const char *server_id, const char *host) {
 /* Lets a server's port go: deleted, or unbound and kept (preserve). */
 static int release_one(Ctx *c, const char *id, bool preserve) {
         /* A floating IP on the port lets go of it, as when Neutron deletes or unbinds the port. */
-        int r = db_run(c->db, "UPDATE floatingips SET port_id = NULL, fixed_ip_address = NULL, router_id = NULL,"
-                              " status = 'DOWN' WHERE port_id = ?",
-                       "s", id);
+        int r = network_port_floatingips_release(c, id);
         if (r < 0)
-                return res_db_error(c, r, RES_PORT, "releasing a port's floating IPs");
+                return r;
         if (preserve)
                 r = db_run(c->db, "UPDATE ports SET device_id = '', device_owner = '', binding_host_id = '',"
                                   " binding_vif_type = 'unbound', status = 'DOWN' WHERE id = ?",

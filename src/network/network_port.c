@@ -352,6 +352,14 @@ int network_port_delete_locked(Ctx *c, const char *port_id) {
         return r < 0 ? res_db_error(c, r, RES_PORT, "deleting a port") : 0;
 }
 
+int network_port_floatingips_release(Ctx *c, const char *port_id) {
+        int r = db_run(c->db,
+                       "UPDATE floatingips SET port_id = NULL, fixed_ip_address = NULL, router_id = NULL, status = 'DOWN',"
+                       " revision_number = revision_number + 1, updated_at = ? WHERE port_id = ?",
+                       "is", now_usec(), port_id);
+        return r < 0 ? res_db_error(c, r, RES_FLOATINGIP, "disassociating a port's floating IPs") : 0;
+}
+
 /* Router legs and gateways are the router's: removed through the router, as in Neutron. */
 static int port_before_delete(Ctx *c, const json_t *old) {
         const char *owner = jx_string(old, "device_owner");
@@ -361,7 +369,7 @@ static int port_before_delete(Ctx *c, const json_t *old) {
                                  "Port %s cannot be deleted directly via the port API: has device owner %s.",
                                  jx_string(old, "id"), owner);
         /* Floating IPs forwarding to it are disassociated, as in Neutron. */
-        int r = network_floatingips_port_deleted(c, jx_string(old, "id"));
+        int r = network_port_floatingips_release(c, jx_string(old, "id"));
         if (r < 0)
                 return r;
         r = network_ips_release(c, jx_string(old, "id"), NULL);
