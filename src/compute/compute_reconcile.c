@@ -39,19 +39,32 @@ static int owned(Ctx *c, const char *id, const char *host, bool *ret) {
         return 0;
 }
 
-/* Brings the records of the servers on h in line with what the hypervisor says of their guests. */
-static void sync_power(Ctx *c, ComputeHost *h, const VirtDomainInfo *doms, size_t n) {
+/*
+ * The settled servers of host h, read BEFORE the hypervisor is asked
+ * about their guests: a record is then never newer than the guest state
+ * it is compared with.  (Read after, a build that settled in between
+ * would look ACTIVE next to a guest listed while it was still starting,
+ * and be marked stopped.)
+ */
+static json_t *settled_servers(Ctx *c, ComputeHost *h) {
         _cleanup_stmt_ DbStmt *s = NULL;
-        _cleanup_json_ json_t *rows = json_array();
-        size_t i;
-        json_t *row;
+        json_t *rows = json_array();
         int r = db_query(c->db, &s,
-                         "SELECT id, vm_state, power_state FROM servers WHERE host = ? AND task_state IS NULL"
+                         "SELECT id, vm_state, power_state, updated_at FROM servers WHERE host = ? AND task_state IS NULL"
                          " AND vm_state IN ('active', 'stopped', 'paused', 'suspended', 'rescued', 'resized')",
                          "s", h->name);
         while (r >= 0 && (r = db_step(s)) > 0)
-                json_array_append_new(rows, db_row_json(s, "id vm_state i:power_state"));
-        db_stmt_release(TAKE_PTR(s));
+                json_array_append_new(rows, db_row_json(s, "id vm_state i:power_state i:updated_at"));
+        if (r < 0)
+                ctx_clear_error(c);
+        return rows;
+}
+
+/* Brings the records of the servers on h (rows, read before doms) in line with what the hypervisor says. */
+static void sync_power(Ctx *c, const json_t *rows, const VirtDomainInfo *doms, size_t n) {
+        size_t i;
+        json_t *row;
+        int r;
         json_array_foreach(rows, i, row) {
                 const char *id = jx_string(row, "id"), *vm = jx_string(row, "vm_state");
                 VirtPower p = VIRT_POWER_NOSTATE;
@@ -72,10 +85,11 @@ static void sync_power(Ctx *c, ComputeHost *h, const VirtDomainInfo *doms, size_
                         json_object_set_new(patch, "power_state", json_integer(p));
                 if (json_object_size(patch) == 0)
                         continue;
-                /* Only if nothing started meanwhile: the conditional write is the claim. */
+                /* Only if the record did not change since it was read: the conditional write is the claim. */
                 r = db_run(c->db, "UPDATE servers SET vm_state = COALESCE(?, vm_state), power_state = ?, updated_at = ?"
-                                  " WHERE id = ? AND task_state IS NULL AND vm_state = ?",
-                           "siiss", jx_string(patch, "vm_state"), (int64_t) p, now_usec(), id, vm);
+                                  " WHERE id = ? AND task_state IS NULL AND vm_state = ? AND updated_at = ?",
+                           "siissi", jx_string(patch, "vm_state"), (int64_t) p, now_usec(), id, vm,
+                           (int64_t) json_integer_value(json_object_get(row, "updated_at")));
                 if (r < 0)
                         log_warning("compute", "recording the power state of %s failed", id);
                 ctx_clear_error(c);
@@ -156,11 +170,12 @@ void compute_reconcile(Ctx *c) {
                 Error e = {};
                 if (!h->registered)
                         continue; /* not connected yet: compute_hosts_heartbeat keeps trying */
+                _cleanup_json_ json_t *rows = settled_servers(c, h);
                 if (virt_list(&h->virt, &doms, &n, &e) < 0) {
                         log_warning("compute", "host %s: cannot list guests: %s", h->name, e.message);
                         continue;
                 }
-                sync_power(c, h, doms, n);
+                sync_power(c, rows, doms, n);
                 remove_orphan_domains(c, h, doms, n);
         }
         remove_orphan_dirs(c);
