@@ -13,7 +13,7 @@
 #include "util/log.h"
 
 /* How long a build waits for the data plane to wire its ports before it retries. */
-#define WIRE_TIMEOUT_USEC (60 * 1000000LL)
+#define WIRE_TIMEOUT_USEC (30 * 1000000LL)
 
 int compute_nics_parse(Ctx *c, const json_t *networks, int64_t max_count, ServerCreate *rq) {
         size_t i;
@@ -166,9 +166,30 @@ int compute_nics_wire(Ctx *c, const json_t *rec, const char *host, json_t **ret)
                 r = network_nics_bind(c, id, host);
                 if (r < 0)
                         return r;
-                if (network_dataplane_wait(network_dataplane_poke(), WIRE_TIMEOUT_USEC) < 0)
+                r = network_dataplane_wait(network_dataplane_poke(), WIRE_TIMEOUT_USEC);
+                if (r == -ETIMEDOUT || r == -ECANCELED)
                         return ctx_error(c, -EAGAIN, RES_SERVER, "The network of server %s is not wired yet on %s.", id,
                                          host);
+                /*
+                 * An apply that failed may have failed elsewhere (another
+                 * network, a router): the guest goes ahead once its own
+                 * bridges exist, and waits (the task tries again) while one
+                 * does not.  A tap the rules do not know yet is cut off by
+                 * the data plane until they do.
+                 */
+                if (r < 0) {
+                        size_t i;
+                        json_t *nic;
+                        json_array_foreach(nics, i, nic) {
+                                _cleanup_free_ char *dev = xasprintf("/sys/class/net/%s", jx_string(nic, "bridge"));
+                                if (access(dev, F_OK) < 0)
+                                        return ctx_error(c, -EAGAIN, RES_SERVER,
+                                                         "The bridge %s of server %s is not there yet: %s.",
+                                                         jx_string(nic, "bridge"), id, strerror(-r));
+                        }
+                        log_warning("compute", "server %s: the data plane's last apply failed (%s); its bridges are there",
+                                    id, strerror(-r));
+                }
         }
         *ret = TAKE_PTR(nics);
         return 0;

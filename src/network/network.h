@@ -78,8 +78,10 @@ int network_devices_with_ip(Ctx *c, const char *text, json_t **ret);
  */
 unsigned network_dataplane_poke(void);
 /*
- * Waits until an apply that covers ticket succeeded (a guest's bridge must
- * exist before libvirt plugs its tap into it): 0, or -ETIMEDOUT.
+ * Waits until an apply that covers ticket has run (a guest's bridge must
+ * exist before libvirt plugs its tap into it): 0 if it succeeded, its
+ * error if it failed (somewhere: the guest's own network may be fine),
+ * -ETIMEDOUT, or -ECANCELED when the daemon is stopping.
  */
 int network_dataplane_wait(unsigned ticket, int64_t timeout_usec);
 /* The networks whose namespace serves metadata, after the last apply: [{"network_id", "netns"}]. */

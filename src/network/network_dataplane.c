@@ -24,6 +24,8 @@ static struct {
         pthread_cond_t poked, applied_cond;
         unsigned pokes;          /* changes asked for */
         unsigned applied;        /* the pokes the last successful apply covered */
+        unsigned attempted;      /* the pokes the last apply, failed or not, covered */
+        int attempt_result;      /* and how it ended */
         bool stopping, running;
         pthread_t thread;
         NetDriver *driver;
@@ -54,13 +56,18 @@ static struct timespec deadline_in(int64_t usec) {
 
 int network_dataplane_wait(unsigned ticket, int64_t timeout_usec) {
         struct timespec until = deadline_in(timeout_usec);
-        int r = 0;
+        int r = 0, result;
         pthread_mutex_lock(&dp.lock);
-        while (dp.running && (int) (dp.applied - ticket) < 0 && r == 0)
+        while (dp.running && !dp.stopping && (int) (dp.attempted - ticket) < 0 && r == 0)
                 r = pthread_cond_timedwait(&dp.applied_cond, &dp.lock, &until);
-        bool done = (int) (dp.applied - ticket) >= 0;
+        if ((int) (dp.applied - ticket) >= 0)
+                result = 0;
+        else if ((int) (dp.attempted - ticket) >= 0)
+                result = dp.attempt_result < 0 ? dp.attempt_result : -EIO;
+        else
+                result = dp.stopping ? -ECANCELED : -ETIMEDOUT;
         pthread_mutex_unlock(&dp.lock);
-        return done ? 0 : -ETIMEDOUT;
+        return result;
 }
 
 json_t *network_dataplane_metadata_targets(void) {
@@ -188,10 +195,11 @@ static void *reconciler(void *userdata) {
 
                 int r = apply_once();
                 pthread_mutex_lock(&dp.lock);
-                if (r >= 0) {
+                if (r >= 0)
                         dp.applied = covering;
-                        pthread_cond_broadcast(&dp.applied_cond);
-                }
+                dp.attempted = covering;
+                dp.attempt_result = r;
+                pthread_cond_broadcast(&dp.applied_cond);
                 pthread_mutex_unlock(&dp.lock);
                 wait = r >= 0 ? RESYNC_USEC : RETRY_USEC;
         }
@@ -226,6 +234,7 @@ void network_dataplane_stop(void) {
                 pthread_mutex_lock(&dp.lock);
                 dp.stopping = true;
                 pthread_cond_broadcast(&dp.poked);
+                pthread_cond_broadcast(&dp.applied_cond); /* a build waiting for its bridges gives up at once */
                 pthread_mutex_unlock(&dp.lock);
                 pthread_join(dp.thread, NULL);
                 dp.running = false;

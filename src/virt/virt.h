@@ -126,7 +126,10 @@ typedef struct VirtDriver {
         int (*host_info)(VirtConn *vc, VirtHostInfo *ret, Error *e);
         /* Defines (or redefines) the domain of spec; leaves it shut off if it was. */
         int (*define)(VirtConn *vc, const VirtDomainSpec *spec, Error *e);
-        /* Starts a shut-off domain; 0 if running.  Resumes from a managed save if there is one. */
+        /*
+         * Starts a shut-off domain; 0 if running.  Resumes from a managed
+         * save if there is one, and lets the CPUs of a paused one go.
+         */
         int (*start)(VirtConn *vc, const char *uuid, Error *e);
         /* ACPI power button; returns at once (virt_stop waits and forces). */
         int (*shutdown)(VirtConn *vc, const char *uuid, Error *e);

@@ -188,6 +188,10 @@ static int fake_start(VirtConn *vc, const char *uuid, Error *e) {
         int r = lookup(vc, "start", uuid, &d, e);
         if (r < 0)
                 return r;
+        if (d->power == VIRT_POWER_PAUSED) {
+                d->power = VIRT_POWER_RUNNING; /* a start left paused: its CPUs go on, as libvirt's */
+                return 0;
+        }
         if (is_active(d))
                 return 0;
         d->power = VIRT_POWER_RUNNING; /* from a managed save too */

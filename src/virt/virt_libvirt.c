@@ -284,8 +284,19 @@ static int lv_start(VirtConn *vc, const char *uuid, Error *e) {
         int r = lookup(vc, uuid, &d, e);
         if (r < 0)
                 return r;
-        if (virDomainIsActive(d) == 1)
-                return 0;
+        if (virDomainIsActive(d) == 1) {
+                /*
+                 * Running, or left paused: libvirt starts QEMU with its CPUs
+                 * stopped and lets them go at the end, and a start cut short
+                 * (the caller killed meanwhile) can leave them stopped.
+                 * Starting means running: let them go.
+                 */
+                VirtPower p;
+                r = domain_power(d, uuid, &p, e);
+                if (r >= 0 && p == VIRT_POWER_PAUSED && virDomainResume(d) < 0)
+                        r = report(e, "resume", uuid);
+                return r < 0 ? r : 0;
+        }
         /* Restores the managed save if there is one, and removes it. */
         if (virDomainCreate(d) < 0) {
                 /* Say why before asking anything else: every libvirt call resets the last error. */
