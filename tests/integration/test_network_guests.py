@@ -22,7 +22,9 @@ test fails: the guests (LibvirtCloud), then whatever carries the prefix
 import base64
 import os
 import secrets
+import shutil
 import subprocess
+import tempfile
 import time
 import uuid
 
@@ -54,12 +56,21 @@ def cloud():
         c.image_id = upload_test_image(c, token, "gureum-test-net")
         yield c
     finally:
-        state = c.state if c else None
-        if c:
-            c.close()
-        if state:
-            subprocess.run([NET_TOOL, "--prefix", prefix, "--state-dir", os.path.join(state, "net"), "teardown"],
-                           check=False, capture_output=True)
+        try:
+            if c:
+                c.close()
+        finally:
+            net_teardown(prefix)
+
+
+def net_teardown(prefix):
+    """Removes whatever carries the data plane's prefix, also when the cloud did not stop cleanly."""
+    scratch = tempfile.mkdtemp(prefix="gureum-test-net-")
+    try:
+        subprocess.run([NET_TOOL, "--prefix", prefix, "--state-dir", scratch, "teardown"], check=False,
+                       capture_output=True)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 class Tenant:
@@ -252,13 +263,12 @@ def routed():
         c.public = net
         yield c
     finally:
-        state = c.state if c else None
-        if c:
-            c.close()
-        if state:
-            subprocess.run([NET_TOOL, "--prefix", prefix, "--state-dir", os.path.join(state, "net"), "teardown"],
-                           check=False, capture_output=True)
-        outside.close()
+        try:
+            if c:
+                c.close()
+        finally:
+            net_teardown(prefix)
+            outside.close()
 
 
 SPOOF_SCRIPT = """#!/bin/sh
