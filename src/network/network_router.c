@@ -573,21 +573,6 @@ static int add_locked(Ctx *c, void *userdata) {
         return add_by_subnet(c, router, jx_string(call->info, "subnet_id"), &call->result);
 }
 
-int network_router_interface_add(Ctx *c, const char *router_id, const json_t *info, json_t **ret) {
-        InterfaceCall call = { router_id, info, NULL };
-        _cleanup_json_ json_t *router = NULL;
-        int r;
-        if ((r = network_get_for(c, &res_router, router_id, true, &router)) < 0 || (r = interface_args(c, info, true)) < 0)
-                return r;
-        r = res_transaction(c, "adding a router interface", add_locked, &call);
-        if (r < 0) {
-                json_decref(call.result);
-                return r;
-        }
-        network_dataplane_poke();
-        *ret = call.result;
-        return 0;
-}
 
 /* An interface that floating IPs or extra routes go through stays (409, as Neutron). */
 static int interface_in_use(Ctx *c, const json_t *router, const json_t *subnet) {
@@ -691,13 +676,15 @@ static int remove_locked(Ctx *c, void *userdata) {
         return remove_by_subnet(c, router, jx_string(call->info, "subnet_id"), &call->result);
 }
 
-int network_router_interface_remove(Ctx *c, const char *router_id, const json_t *info, json_t **ret) {
+/* Adds or removes an interface of router_id in one transaction; *ret is Neutron's answer. */
+static int interface_change(Ctx *c, const char *router_id, const json_t *info, bool add, json_t **ret) {
         InterfaceCall call = { router_id, info, NULL };
         _cleanup_json_ json_t *router = NULL;
         int r;
-        if ((r = network_get_for(c, &res_router, router_id, true, &router)) < 0 || (r = interface_args(c, info, false)) < 0)
+        if ((r = network_get_for(c, &res_router, router_id, true, &router)) < 0 || (r = interface_args(c, info, add)) < 0)
                 return r;
-        r = res_transaction(c, "removing a router interface", remove_locked, &call);
+        r = res_transaction(c, add ? "adding a router interface" : "removing a router interface",
+                            add ? add_locked : remove_locked, &call);
         if (r < 0) {
                 json_decref(call.result);
                 return r;
@@ -705,6 +692,14 @@ int network_router_interface_remove(Ctx *c, const char *router_id, const json_t 
         network_dataplane_poke();
         *ret = call.result;
         return 0;
+}
+
+int network_router_interface_add(Ctx *c, const char *router_id, const json_t *info, json_t **ret) {
+        return interface_change(c, router_id, info, true, ret);
+}
+
+int network_router_interface_remove(Ctx *c, const char *router_id, const json_t *info, json_t **ret) {
+        return interface_change(c, router_id, info, false, ret);
 }
 
 /* ---- extra routes, added and removed one by one (extraroute-atomic) ---- */
