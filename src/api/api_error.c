@@ -40,6 +40,9 @@ static const ApiErrorInfo table[] = {
         { -EEXIST, RES_SECURITY_GROUP, API_STYLE_NEUTRON, 409, "Conflict", NULL, "SecurityGroupDefaultAlreadyExists" },
         { -EEXIST, RES_SECURITY_GROUP_RULE, API_STYLE_NEUTRON, 409, "Conflict", NULL, "SecurityGroupRuleExists" },
         { -EBUSY, RES_FLOATINGIP, API_STYLE_NEUTRON, 409, "Conflict", NULL, "FloatingIPPortAlreadyAssociated" },
+        /* Get-me-a-network without its prerequisites; a second default external network. */
+        { -EBUSY, RES_AUTO_TOPOLOGY, API_STYLE_NEUTRON, 409, "Conflict", NULL, "AutoAllocationFailure" },
+        { -EEXIST, RES_AUTO_TOPOLOGY, API_STYLE_NEUTRON, 409, "Conflict", NULL, "DefaultExternalNetworkExists" },
         /* Neutron's L3 "not found"s that are not a missing resource: no route to the external network, no such interface. */
         { -EHOSTUNREACH, RES_NONE, ANY, 404, "Not Found", "itemNotFound", "ExternalGatewayForFloatingIPNotFound" },
         { -ENXIO, RES_NONE, ANY, 404, "Not Found", "itemNotFound", "RouterInterfaceNotFound" },

@@ -49,6 +49,7 @@ typedef enum ResourceKind {
         RES_FLOATINGIP,
         RES_SECURITY_GROUP,
         RES_SECURITY_GROUP_RULE,
+        RES_AUTO_TOPOLOGY,       /* a project's auto-allocated network, router and subnets */
         _RES_MAX,
 } ResourceKind;
 

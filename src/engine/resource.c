@@ -534,6 +534,12 @@ int res_create(Ctx *c, const ResDef *d, const json_t *in, json_t **ret) {
         return ret ? res_get(c, d, jx_string(obj, "id"), ret) : 0;
 }
 
+int res_create_locked(Ctx *c, const ResDef *d, json_t *obj) {
+        Change ch = { .d = d, .obj = obj };
+        int r = create_begin(c, d, obj);
+        return r < 0 ? r : create_locked(c, &ch);
+}
+
 typedef struct Bulk {
         const ResDef *d;
         json_t *objs;
@@ -633,6 +639,13 @@ static int delete_locked(Ctx *c, void *userdata) {
                 return ctx_error(c, -EEXIST, d->kind, "The %s %s is still in use and cannot be deleted.", d->singular,
                                  ch->id);
         return r < 0 ? res_db_error(c, r, d->kind, "deleting a record") : 0;
+}
+
+int res_delete_locked(Ctx *c, const ResDef *d, const char *id) {
+        Change ch = { .d = d, .id = id };
+        int r = delete_locked(c, &ch);
+        json_decref(ch.old);
+        return r;
 }
 
 int res_delete(Ctx *c, const ResDef *d, const char *id) {

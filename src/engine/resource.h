@@ -172,6 +172,13 @@ int res_update(Ctx *c, const ResDef *d, const char *id, const json_t *patch, jso
 /* Creates every object of the array objs in one transaction (Neutron's bulk create); *ret the records, in order. */
 int res_create_many(Ctx *c, const ResDef *d, const json_t *objs, json_t **ret);
 int res_delete(Ctx *c, const ResDef *d, const char *id);
+/*
+ * The same steps inside the caller's transaction, for a change made of
+ * several resources (a topology made for a project): obj gets its id and
+ * becomes the stored row; d->changed is the caller's to call after commit.
+ */
+int res_create_locked(Ctx *c, const ResDef *d, json_t *obj);
+int res_delete_locked(Ctx *c, const ResDef *d, const char *id);
 
 /*
  * db_transaction with a message when starting or committing fails:

@@ -15,6 +15,7 @@ static const NetExtension *const extension_tables[] = {
         network_quota_extensions,
         network_secgroup_extensions,
         network_l3_extensions,
+        network_auto_extensions,
         NULL,
 };
 
@@ -82,7 +83,7 @@ const ApiService network_api_service = {
         .version_path = "/v2.0",
         .routes = (const ApiRoute *const[]) { network_routes, network_core_routes, network_tags_routes,
                                               network_quota_routes, network_secgroup_routes, network_l3_routes,
-                                              NULL },
+                                              network_auto_routes, NULL },
         .schemas = network_api_schemas,
         .catalog_type = "network",
         .catalog_name = "neutron",

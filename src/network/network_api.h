@@ -29,6 +29,12 @@ int network_api_delete(Ctx *c, const ApiCall *call, json_t *body, ApiReply *repl
 /* A record in the API's shape, cut down to ?fields= when the call has them. */
 json_t *network_api_render(Ctx *c, const ApiCall *call, const ResDef *d, const json_t *rec);
 
+/*
+ * The route's {project_id}: project ids are ids, not text (Keystone's are
+ * hex, others' at most letters, digits, '-' and '_'); 400 otherwise.
+ */
+int network_api_project_param(Ctx *c, const ApiCall *call, ResourceKind kind, const char **ret);
+
 /* A Neutron extension this service implements, listed at /v2.0/extensions. */
 typedef struct NetExtension {
         const char *alias;       /* "external-net" */
@@ -47,3 +53,5 @@ extern const NetExtension network_secgroup_extensions[];
 extern const ApiRoute network_secgroup_routes[];
 extern const NetExtension network_l3_extensions[];
 extern const ApiRoute network_l3_routes[];
+extern const NetExtension network_auto_extensions[];
+extern const ApiRoute network_auto_routes[];

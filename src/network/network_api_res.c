@@ -374,3 +374,12 @@ int network_api_delete(Ctx *c, const ApiCall *call, json_t *body, ApiReply *repl
         log_full(LOG_LEVEL_INFO, "network", c->request_id, "deleted %s %s", d->singular, ch.id);
         return 0;
 }
+
+int network_api_project_param(Ctx *c, const ApiCall *call, ResourceKind kind, const char **ret) {
+        const char *id = api_param(call, "project_id");
+        size_t n = strlen(id);
+        if (n == 0 || n > 64 || strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != n)
+                return ctx_error(c, -EINVAL, kind, "Invalid input for operation: '%s' is not a valid project id.", id);
+        *ret = id;
+        return 0;
+}

@@ -281,8 +281,24 @@ int network_default_security_group_ensure(Ctx *c, const char *project_id);
  */
 int network_router_interface_add(Ctx *c, const char *router_id, const json_t *info, json_t **ret);
 int network_router_interface_remove(Ctx *c, const char *router_id, const json_t *info, json_t **ret);
+/* The same in the caller's transaction, without the caller's policy checks; the caller pokes the data plane. */
+int network_router_interface_change_locked(Ctx *c, const char *router_id, const json_t *info, bool add);
 /* PUT /routers/{id}/add_extraroutes, remove_extraroutes: *ret the router's record. */
 int network_router_routes_edit(Ctx *c, const char *router_id, const json_t *routes, bool add, json_t **ret);
+
+/* ---- get-me-a-network (network_auto.c) ---- */
+
+/* 0 if a topology can be made: a default external network and a default subnet pool exist; else Neutron's 409. */
+int network_auto_check(Ctx *c);
+/*
+ * The network of project_id's auto-allocated topology, made in the
+ * caller's transaction if it has none (network, subnets from the default
+ * pools, router to the default external network).  The caller pokes the
+ * data plane after commit.
+ */
+int network_auto_topology(Ctx *c, const char *project_id, char **ret_network_id);
+/* Deletes project_id's topology, if any, in the caller's transaction; 409 while ports of servers remain. */
+int network_auto_topology_delete(Ctx *c, const char *project_id);
 
 /* ---- parsers of client input (network_input.c): pure, fuzzed ---- */
 

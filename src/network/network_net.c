@@ -110,9 +110,36 @@ static int segment_choose(Ctx *c, json_t *obj) {
         return 0;
 }
 
+/*
+ * is_default marks the external network get-me-a-network routes to: one
+ * at most (Neutron's 409), and only on an external network (on another,
+ * or when a network stops being external, it is dropped, as Neutron
+ * keeps it with the external-network record).
+ */
+static int default_external_prepare(Ctx *c, json_t *obj, const json_t *old) {
+        json_t *ext = json_object_get(obj, "router:external");
+        bool external = ext ? json_is_true(ext) : old && json_is_true(json_object_get(old, "router:external"));
+        json_t *dflt = json_object_get(obj, "is_default");
+        if (!external) {
+                if (dflt || ext)
+                        json_object_set_new(obj, "is_default", json_false());
+                return 0;
+        }
+        if (!json_is_true(dflt))
+                return 0;
+        _cleanup_stmt_ DbStmt *s = NULL;
+        const char *id = jx_string(old ? old : obj, "id");
+        int r = db_query(c->db, &s, "SELECT id FROM networks WHERE router_external = 1 AND is_default = 1 AND id <> ?", "s",
+                         id ? id : "");
+        if (r >= 0 && (r = db_step(s)) > 0)
+                return ctx_error(c, -EEXIST, RES_AUTO_TOPOLOGY, "A default external network already exists: %s.",
+                                 db_col_text(s, 0));
+        return r < 0 ? res_db_error(c, r, RES_NETWORK, "finding the default external network") : 0;
+}
+
 static int network_prepare(Ctx *c, json_t *obj, const json_t *old) {
         int r = network_admin_only(c, &res_network, obj, !old, admin_fields);
-        if (r < 0)
+        if (r < 0 || (r = default_external_prepare(c, obj, old)) < 0)
                 return r;
         /* Only admins share; an owner may stop sharing its own network (Neutron checks ports of others). */
         json_t *shared = json_object_get(obj, "shared");
@@ -227,7 +254,8 @@ static void network_decorate(Ctx *c, json_t *obj) {
         json_object_set_new(obj, "ipv4_address_scope", json_null());
         json_object_set_new(obj, "ipv6_address_scope", json_null());
         json_object_set_new(obj, "l2_adjacency", json_true());
-        json_object_del(obj, "is_default");
+        if (!json_is_true(json_object_get(obj, "router:external")))
+                json_object_del(obj, "is_default");
         if (!c->auth.is_admin) {
                 json_object_del(obj, "provider:network_type");
                 json_object_del(obj, "provider:physical_network");

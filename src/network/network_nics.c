@@ -8,6 +8,7 @@
  */
 #include "network/network_internal.h"
 #include "net/net.h"
+#include "util/log.h"
 
 static bool listed(const json_t *list, const char *id) {
         size_t i;
@@ -121,6 +122,18 @@ static int resolve_groups(Ctx *c, const char *project_id, const json_t *groups, 
         return 0;
 }
 
+static int auto_refused(Ctx *c, const char *project_id) {
+        return ctx_error(c, -EINVAL, RES_NETWORK, "Unable to automatically allocate a network for project %s", project_id);
+}
+
+/* Nova asks Neutron whether it could make the project a network (a dry run), and answers 400 if not. */
+static int auto_check(Ctx *c, const char *project_id) {
+        if (network_auto_check(c) >= 0)
+                return 0;
+        ctx_clear_error(c);
+        return auto_refused(c, project_id);
+}
+
 int network_nics_check(Ctx *c, const char *project_id, NetworkNicDefault how, const NetworkNicRequest *reqs,
                        size_t n, const json_t *security_groups) {
         _cleanup_json_ json_t *groups = NULL;
@@ -138,6 +151,8 @@ int network_nics_check(Ctx *c, const char *project_id, NetworkNicDefault how, co
         if (json_array_size(nets) > 1)
                 return ctx_error(c, -EBUSY, RES_NETWORK,
                                  "Multiple possible networks found, use a Network ID to be more specific.");
+        if (json_array_size(nets) == 0 && how == NETWORK_NICS_AUTO && n == 0)
+                return auto_check(c, project_id);
         return 0;
 }
 
@@ -194,13 +209,18 @@ int network_nics_allocate(Ctx *c, const char *project_id, const char *server_id,
                 if (json_array_size(nets) > 1)
                         return ctx_error(c, -EBUSY, RES_NETWORK,
                                          "Multiple possible networks found, use a Network ID to be more specific.");
-                if (json_array_size(nets) == 0 && how == NETWORK_NICS_AUTO)
-                        return ctx_error(c, -EINVAL, RES_NETWORK, "Unable to automatically allocate a network for project %s",
-                                         project_id);
-                if (json_array_size(nets) == 1) {
-                        _cleanup_free_ char *id = NULL;
-                        if ((r = port_for(c, project_id, server_id, hostname, jx_string(json_array_get(nets, 0), "id"),
-                                          NULL, groups, &id)) < 0)
+                _cleanup_free_ char *net_id = NULL, *id = NULL;
+                if (json_array_size(nets) == 1)
+                        net_id = xstrdup(jx_string(json_array_get(nets, 0), "id"));
+                else if (how == NETWORK_NICS_AUTO && network_auto_topology(c, project_id, &net_id) < 0) {
+                        /* Nova tells why in its log; the client hears that it could not be done. */
+                        log_full(LOG_LEVEL_WARNING, "network", c->request_id, "get-me-a-network for %s: %s", project_id,
+                                 c->error_message ? c->error_message : "");
+                        ctx_clear_error(c);
+                        return auto_refused(c, project_id);
+                }
+                if (net_id) {
+                        if ((r = port_for(c, project_id, server_id, hostname, net_id, NULL, groups, &id)) < 0)
                                 return r;
                         json_array_append_new(out, json_pack("{s:s, s:b}", "port_id", id, "preserve", false));
                 }

@@ -7,18 +7,6 @@
  */
 #include "network/network_api.h"
 
-#include <ctype.h>
-
-/* Project ids are ids, not text: Keystone's are hex, others' at most letters, digits, '-' and '_'. */
-static int project_param(Ctx *c, const ApiCall *call, const char **ret) {
-        const char *id = api_param(call, "project_id");
-        size_t n = strlen(id);
-        if (n == 0 || n > 64 || strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != n)
-                return ctx_error(c, -EINVAL, RES_QUOTA, "Invalid input for operation: '%s' is not a valid project id.", id);
-        *ret = id;
-        return 0;
-}
-
 /* Others' quotas are for admins (Neutron's get_quota rule). */
 static int may_read(Ctx *c, const char *project_id) {
         if (c->auth.is_admin || streq_ptr(project_id, c->auth.project_id))
@@ -68,7 +56,7 @@ static int quota_list(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply
 static int quota_show(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
         const char *project;
         json_t *o = NULL;
-        int r = project_param(c, call, &project);
+        int r = network_api_project_param(c, call, RES_QUOTA, &project);
         if (r < 0 || (r = may_read(c, project)) < 0 || (r = limits(c, project, &o)) < 0)
                 return r;
         reply->body = json_pack("{s:o}", "quota", o);
@@ -77,7 +65,7 @@ static int quota_show(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply
 
 static int quota_defaults(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
         const char *project, *name;
-        int r = project_param(c, call, &project);
+        int r = network_api_project_param(c, call, RES_QUOTA, &project);
         if (r < 0 || (r = may_read(c, project)) < 0)
                 return r;
         json_t *o = json_object();
@@ -89,7 +77,7 @@ static int quota_defaults(Ctx *c, const ApiCall *call, json_t *body, ApiReply *r
 
 static int quota_details(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
         const char *project, *name;
-        int r = project_param(c, call, &project);
+        int r = network_api_project_param(c, call, RES_QUOTA, &project);
         if (r < 0)
                 return r;
         if (!c->auth.is_admin && !streq_ptr(project, c->auth.project_id))
@@ -174,7 +162,7 @@ static int change_locked(Ctx *c, void *userdata) {
 static int quota_update(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
         QuotaChange q = { .quota = json_object_get(body, "quota") };
         json_t *o = NULL;
-        int r = project_param(c, call, &q.project);
+        int r = network_api_project_param(c, call, RES_QUOTA, &q.project);
         if (r < 0 || (r = res_transaction(c, "storing quotas", change_locked, &q)) < 0 ||
             (r = limits(c, q.project, &o)) < 0)
                 return r;
@@ -184,7 +172,7 @@ static int quota_update(Ctx *c, const ApiCall *call, json_t *body, ApiReply *rep
 
 static int quota_delete(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
         QuotaChange q = {};
-        int r = project_param(c, call, &q.project);
+        int r = network_api_project_param(c, call, RES_QUOTA, &q.project);
         return r < 0 ? r : res_transaction(c, "deleting quotas", change_locked, &q);
 }
 

@@ -573,7 +573,6 @@ static int add_locked(Ctx *c, void *userdata) {
         return add_by_subnet(c, router, jx_string(call->info, "subnet_id"), &call->result);
 }
 
-
 /* An interface that floating IPs or extra routes go through stays (409, as Neutron). */
 static int interface_in_use(Ctx *c, const json_t *router, const json_t *subnet) {
         const char *router_id = jx_string(router, "id"), *subnet_id = jx_string(subnet, "id");
@@ -692,6 +691,13 @@ static int interface_change(Ctx *c, const char *router_id, const json_t *info, b
         network_dataplane_poke();
         *ret = call.result;
         return 0;
+}
+
+int network_router_interface_change_locked(Ctx *c, const char *router_id, const json_t *info, bool add) {
+        InterfaceCall call = { router_id, info, NULL };
+        int r = add ? add_locked(c, &call) : remove_locked(c, &call);
+        json_decref(call.result);
+        return r;
 }
 
 int network_router_interface_add(Ctx *c, const char *router_id, const json_t *info, json_t **ret) {

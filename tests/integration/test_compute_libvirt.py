@@ -220,21 +220,26 @@ def test_run_cloud_serves_and_registers_the_test_image(tmp_path):
         # Again: nothing new.
         subprocess.run([os.path.join(ROOT, "scripts", "register-test-image"), BUILD, state], env=env, check=True)
         assert gureum_test_images() == images
-        # The external network of the outside world, made once too.
+        # The external network of the outside world and the default pool, made once too.
         deadline = time.monotonic() + 60
-        while "made the external network public" not in (tmp_path / "run.log").read_text():
+        while "made the default subnet pool" not in (tmp_path / "run.log").read_text():
             assert time.monotonic() < deadline, (tmp_path / "run.log").read_text()
             time.sleep(0.2)
         subprocess.run([os.path.join(ROOT, "scripts", "register-public-network"), BUILD, state], env=env, check=True)
         nets = json.loads(subprocess.run(["/usr/bin/openstack", "network", "list", "--external", "-f", "json"],
                                          env=env, check=True, capture_output=True, text=True).stdout)
         assert [n["Name"] for n in nets] == ["public"]
-        # A user's first server, by the image's name (the flavor by id until the flavors API lands).
+        pools = json.loads(subprocess.run(["/usr/bin/openstack", "subnet", "pool", "list", "--default", "-f", "json"],
+                                          env=env, check=True, capture_output=True, text=True).stdout)
+        assert [p["Name"] for p in pools] == ["auto-allocation"]
+        # A user's first server, by the image's name, on a network made for it (get-me-a-network).
         token = subprocess.run(["/usr/bin/openstack", "token", "issue", "-f", "value", "-c", "id"], env=env,
                                check=True, capture_output=True, text=True).stdout.strip()
-        nova = Nova(cloud, token)
-        sid = nova.create("vm1", images[0]["ID"])["server"]["id"]
-        nova.wait(sid, "ACTIVE", timeout=BOOT_TIMEOUT)
+        nova = Nova(cloud, token, version="2.37")
+        sid = nova.create("vm1", images[0]["ID"], networks="auto")["server"]["id"]
+        server = nova.wait(sid, "ACTIVE", timeout=BOOT_TIMEOUT)
+        (addr,) = server["addresses"]["auto_allocated_network"]
+        assert addr["addr"].startswith("10.64.")
         console = subprocess.run(["/usr/bin/openstack", "console", "log", "show", "vm1"], env=env,
                                  capture_output=True, text=True)
         deadline = time.monotonic() + BOOT_TIMEOUT
