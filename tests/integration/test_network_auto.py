@@ -19,6 +19,7 @@ On the fake virt driver and the fake data plane (records only):
 - the openstack CLI's `network auto allocated topology create/delete`.
 """
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -95,10 +96,31 @@ def boot_auto(p, image, name, expect=202):
     return r
 
 
-def test_get_me_a_network(cloud, admin, image):
-    p = Project(cloud, admin)
+@pytest.fixture
+def deployment(cloud, admin):
+    """What the deployment provides: the default external network and the default pool; removed after."""
+    def neutron(method, path, expect, **kw):
+        r = requests.request(method, cloud.url + "/network/v2.0" + path, headers={"X-Auth-Token": admin}, **kw)
+        assert r.status_code == expect, r.text
+        return r
+    ext = neutron("POST", "/networks", 201, json={"network": {
+        "name": "gureum-test-auto-public", "router:external": True, "is_default": True}}).json()["network"]
+    pool = None
+    try:
+        neutron("POST", "/subnets", 201, json={"subnet": {
+            "network_id": ext["id"], "cidr": "198.51.100.0/24", "ip_version": 4, "enable_dhcp": False}})
+        pool = neutron("POST", "/subnetpools", 201, json={"subnetpool": {
+            "name": "gureum-test-auto-pool", "prefixes": ["10.90.0.0/16"], "default_prefixlen": 26,
+            "shared": True, "is_default": True}}).json()["subnetpool"]
+        yield ext
+    finally:
+        if pool:
+            neutron("DELETE", "/subnetpools/" + pool["id"], 204)
+        neutron("DELETE", "/networks/" + ext["id"], 204)
 
-    # Nothing to build from: Neutron's 409, Nova's 400, and nothing made.
+
+def test_without_defaults_nothing_is_made(cloud, admin, image):
+    p = Project(cloud, admin)
     r = p.topology(409, fields="dry-run")
     assert neutron_error(r)["type"] == "AutoAllocationFailure"
     assert neutron_error(r)["message"] == "Deployment error: No default router:external network."
@@ -106,26 +128,40 @@ def test_get_me_a_network(cloud, admin, image):
     assert "Unable to automatically allocate a network for project %s" % p.id in r.text
     r = p.topology(409)
     assert p.owned("networks") == [] and p.owned("routers") == []
-
-    # The deployment's part: a default external network (one at most) and a default pool.
+    # An external network that is the default, but no default pool.
     ext = p.neutron("POST", "/networks", 201, token=admin, json={"network": {
-        "name": "gureum-test-auto-public", "router:external": True, "is_default": True}}).json()["network"]
-    assert ext["is_default"] is True
-    p.neutron("POST", "/subnets", 201, token=admin, json={"subnet": {
-        "network_id": ext["id"], "cidr": "198.51.100.0/24", "ip_version": 4, "enable_dhcp": False}})
+        "name": "gureum-test-auto-lone", "router:external": True, "is_default": True}}).json()["network"]
+    try:
+        r = p.topology(409, fields="dry-run")
+        assert neutron_error(r)["message"] == "Deployment error: No default subnetpools defined."
+        boot_auto(p, image, "gureum-test-auto-none", expect=400)
+    finally:
+        p.neutron("DELETE", "/networks/" + ext["id"], 204, token=admin)
+    assert p.owned("networks") == []
+
+
+def test_is_default_marks_one_external_network(cloud, admin, deployment):
+    p = Project(cloud, admin)
+    shown = p.neutron("GET", "/networks/" + deployment["id"], 200).json()["network"]
+    assert shown["is_default"] is True
     r = p.neutron("POST", "/networks", 409, token=admin, json={"network": {
         "name": "gureum-test-auto-public2", "router:external": True, "is_default": True}})
     assert neutron_error(r)["type"] == "DefaultExternalNetworkExists"
-    assert ext["id"] in neutron_error(r)["message"]
+    assert deployment["id"] in neutron_error(r)["message"]
     plain = p.neutron("POST", "/networks", 201, token=admin, json={"network": {
         "name": "gureum-test-auto-plain", "is_default": True}}).json()["network"]
     assert "is_default" not in plain
     p.neutron("DELETE", "/networks/" + plain["id"], 204, token=admin)
-    r = p.topology(409, fields="dry-run")
-    assert neutron_error(r)["message"] == "Deployment error: No default subnetpools defined."
-    p.neutron("POST", "/subnetpools", 201, token=admin, json={"subnetpool": {
-        "name": "gureum-test-auto-pool", "prefixes": ["10.90.0.0/16"], "default_prefixlen": 26,
-        "shared": True, "is_default": True}})
+    second = p.neutron("POST", "/networks", 201, token=admin, json={"network": {
+        "name": "gureum-test-auto-public3", "router:external": True}}).json()["network"]
+    assert second["is_default"] is False
+    p.neutron("PUT", "/networks/" + second["id"], 409, token=admin, json={"network": {"is_default": True}})
+    p.neutron("DELETE", "/networks/" + second["id"], 204, token=admin)
+
+
+def test_get_me_a_network(cloud, admin, image, deployment):
+    ext = deployment
+    p = Project(cloud, admin)
     r = p.topology(fields="dry-run").json()["auto_allocated_topology"]
     assert r["id"] == "dry-run=pass" and r["project_id"] == p.id
     assert p.owned("networks") == []
@@ -203,3 +239,13 @@ def test_the_extension_is_listed(cloud, admin):
     r = requests.get(cloud.url + "/network/v2.0/extensions/auto-allocated-topology", headers={"X-Auth-Token": admin})
     assert r.status_code == 200, r.text
     assert r.json()["extension"]["alias"] == "auto-allocated-topology"
+
+
+def test_concurrent_requests_make_one_topology(cloud, admin, deployment):
+    p = Project(cloud, admin)
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: p.topology().json()["auto_allocated_topology"]["id"], range(8)))
+    assert len(set(answers)) == 1
+    assert [n["id"] for n in p.owned("networks")] == answers[:1]
+    assert len(p.owned("routers")) == len(p.owned("subnets")) == 1
+    p.neutron("DELETE", "/auto-allocated-topology/" + p.id, 204)
