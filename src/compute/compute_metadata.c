@@ -46,16 +46,11 @@ static int metadata_items(Ctx *c, const char *id, json_t **ret) {
  * IPv4, as the guests of a gureum network get their address), and the
  * DNS servers of the subnets.
  */
-static json_t *network_data(Ctx *c, const char *id) {
-        _cleanup_json_ json_t *nics = NULL;
+static json_t *network_data(const json_t *nics) {
         json_t *links = json_array(), *networks = json_array(), *services = json_array();
         size_t i, k, d;
         json_t *nic, *ip, *dns;
 
-        if (compute_nics_describe(c, id, &nics) < 0) {
-                ctx_clear_error(c);
-                nics = json_array();
-        }
         json_array_foreach(nics, i, nic) {
                 const char *link = jx_string(nic, "tap");
                 json_array_append_new(links, json_pack("{s:s, s:s, s:s, s:s, s:O}", "id", link, "vif_id",
@@ -72,6 +67,25 @@ static json_t *network_data(Ctx *c, const char *id) {
                 }
         }
         return json_pack("{s:o, s:o, s:o}", "links", links, "networks", networks, "services", services);
+}
+
+/*
+ * EC2's local-ipv4 and public-ipv4: the first IPv4 address of the first
+ * NIC that has one, and a floating IP of that NIC, as Nova fills them.
+ */
+static void ec2_addresses(const json_t *nics, json_t *ec2) {
+        size_t i, k;
+        json_t *nic, *ip;
+        json_array_foreach(nics, i, nic)
+                json_array_foreach(json_object_get(nic, "fixed_ips"), k, ip) {
+                        if (json_integer_value(json_object_get(ip, "version")) != 4)
+                                continue;
+                        json_object_set_new(ec2, "local-ipv4", json_string(jx_string(ip, "ip_address")));
+                        json_t *floating = json_array_get(json_object_get(nic, "floating_ips"), 0);
+                        if (json_is_string(floating))
+                                json_object_set(ec2, "public-ipv4", floating);
+                        return;
+                }
 }
 
 int compute_metadata_build(Ctx *c, const json_t *rec, const char *admin_pass, ComputeMetadata *ret) {
@@ -101,7 +115,12 @@ int compute_metadata_build(Ctx *c, const json_t *rec, const char *admin_pass, Co
         }
         if (admin_pass)
                 json_object_set_new(m.meta_data, "admin_pass", json_string(admin_pass));
-        m.network_data = network_data(c, id);
+        _cleanup_json_ json_t *nics = NULL;
+        if (compute_nics_describe(c, id, &nics) < 0) {
+                ctx_clear_error(c);
+                nics = json_array();
+        }
+        m.network_data = network_data(nics);
 
         _cleanup_free_ char *instance = ec2_id("i", id), *ami = ec2_id("ami", jx_string(rec, "image_id"));
         m.ec2_meta_data = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:{s:s}, s:s, s:{}}", "ami-id", ami,
@@ -112,6 +131,8 @@ int compute_metadata_build(Ctx *c, const json_t *rec, const char *admin_pass, Co
                                     "reservation-id", jx_string(rec, "reservation_id"), "placement",
                                     "availability-zone", jx_string(rec, "availability_zone"), "security-groups", "",
                                     "public-keys");
+        json_object_set_new(m.ec2_meta_data, "public-hostname", json_string(jx_string(rec, "hostname")));
+        ec2_addresses(nics, m.ec2_meta_data);
         if (key_name && key_data)
                 json_object_set_new(json_object_get(m.ec2_meta_data, "public-keys"), "0",
                                     json_pack("{s:s}", "openssh-key", key_data));

@@ -122,6 +122,7 @@ for i in $(seq 1 20); do
 done
 echo "PING-NAME %(name)s $ok"
 echo "METADATA-UUID $(wget -q -O - http://169.254.169.254/openstack/latest/meta_data.json | sed -n 's/.*"uuid": *"\\([^"]*\\)".*/\\1/p')"
+echo "EC2-LOCAL-IPV4 $(wget -q -O - http://169.254.169.254/latest/meta-data/local-ipv4)"
 """ % {"ip": target_ip, "name": target_name}
 
 
@@ -145,6 +146,7 @@ def test_guests_reach_each_other_and_not_another_project(cloud):
     assert "USERDATA: PING-IP %s yes" % a_ip in out
     assert "USERDATA: PING-NAME gureum-test-a yes" in out
     assert "USERDATA: METADATA-UUID %s" % b in out          # its own metadata, not another guest's
+    assert "USERDATA: EC2-LOCAL-IPV4 %s" % blue.address(b) in out
 
     out = red.nova.wait_console(c, r"USERDATA-EXIT", timeout=BOOT_TIMEOUT)
     c_ip = red.address(c)
@@ -153,6 +155,7 @@ def test_guests_reach_each_other_and_not_another_project(cloud):
     assert "USERDATA: PING-IP %s no" % a_ip in out
     assert "USERDATA: PING-NAME gureum-test-a no" in out
     assert "USERDATA: METADATA-UUID %s" % c in out
+    assert "USERDATA: EC2-LOCAL-IPV4 %s" % c_ip in out
 
     # An interface hot-plugged into the running guest, and pulled out again.
     extra = blue.neutron("POST", "/networks", {"network": {"name": "gureum-test-blue2"}})["network"]
