@@ -40,6 +40,7 @@ static int version(Ctx *c, const ApiCall *call, json_t *body, ApiReply *reply) {
 static const ServerActionRoute *const action_tables[] = {
         compute_power_actions,
         compute_lifecycle_actions,
+        compute_secgroup_actions,
         NULL,
 };
 
@@ -98,6 +99,7 @@ const ApiService compute_api_service = {
                 compute_usage_routes,
                 compute_image_routes,
                 compute_iface_routes,
+                compute_secgroup_routes,
                 NULL,
         },
         .schemas = compute_api_schemas,

@@ -70,5 +70,7 @@ extern const ApiRoute compute_flavor_routes[], compute_keypair_routes[], compute
         compute_host_routes[], compute_usage_routes[];
 extern const ApiRoute compute_image_routes[];
 extern const ApiRoute compute_iface_routes[];     /* compute_iface_api.c: os-interface */
+extern const ApiRoute compute_secgroup_routes[];  /* compute_secgroup_api.c: os-security-groups */
 extern const ServerActionRoute compute_power_actions[];
+extern const ServerActionRoute compute_secgroup_actions[];
 extern const ServerActionRoute compute_lifecycle_actions[];

@@ -468,6 +468,16 @@ int compute_iface_get(Ctx *c, const char *server_id, const char *port_id, json_t
 int compute_iface_attach(Ctx *c, const char *server_id, const NetworkNicRequest *rq, json_t **ret);
 int compute_iface_detach(Ctx *c, const char *server_id, const char *port_id);
 
+/* ---- security groups of a server's ports (compute_server_secgroup.c) ---- */
+
+/* The groups on the server's ports (network_device_security_groups'), Nova's 404 for a server the caller cannot see. */
+int compute_server_secgroups(Ctx *c, const char *server_id, json_t **ret);
+/* addSecurityGroup (add) or removeSecurityGroup: group as the caller's project names it, on every port of the server. */
+int compute_server_secgroup_change(Ctx *c, const char *server_id, const char *group, bool add);
+/* Nova's proxy of the groups: project_id's (NULL: all), or one by id; each with its rules. */
+int compute_secgroups_list(Ctx *c, const char *project_id, json_t **ret);
+int compute_secgroup_get(Ctx *c, const char *id, json_t **ret);
+
 /* ---- the guest on its host (compute_guest.c) ---- */
 
 /*

@@ -63,6 +63,7 @@ typedef struct ServerExtras {
         json_t *tags;            /* id -> [tag] */
         json_t *groups;          /* id -> [group id] */
         json_t *ports;           /* id -> [port id], in the guest's order */
+        json_t *secgroups;       /* id -> [security group name], from its ports */
 } ServerExtras;
 
 static void extras_done(ServerExtras *x) {
@@ -70,6 +71,7 @@ static void extras_done(ServerExtras *x) {
         json_decref(x->tags);
         json_decref(x->groups);
         json_decref(x->ports);
+        json_decref(x->secgroups);
 }
 
 /* Ids per batched query: well under any database's limit on parameters. */
@@ -89,7 +91,7 @@ static int extras_load(Ctx *c, const json_t *rows, ServerExtras *ret) {
         };
         static const char *const order[] = { ") ORDER BY server_id, key", ") ORDER BY server_id, tag",
                                              ") ORDER BY server_id, group_id", ") ORDER BY server_id, position" };
-        ServerExtras x = { json_object(), json_object(), json_object(), json_object() };
+        ServerExtras x = { json_object(), json_object(), json_object(), json_object(), json_object() };
         json_t *maps[] = { x.metadata, x.tags, x.groups, x.ports };
         size_t n = json_array_size(rows);
         int r = 0;
@@ -125,6 +127,12 @@ static int extras_load(Ctx *c, const json_t *rows, ServerExtras *ret) {
                 }
                 buf_done(&marks);
                 db_args_done(&args);
+                /* The ports' security groups are the networking service's to read. */
+                _cleanup_json_ json_t *ids = json_array(), *names = NULL;
+                for (size_t i = from; i < to; i++)
+                        json_array_append(ids, json_object_get(json_array_get(rows, i), "id"));
+                if (r >= 0 && (r = network_devices_group_names(c, ids, &names)) >= 0)
+                        json_object_update(x.secgroups, names);
         }
         if (r < 0) {
                 extras_done(&x);
@@ -204,6 +212,15 @@ static json_t *compute_server_render(Ctx *c, const ApiCall *call, const json_t *
         json_object_set(o, "OS-EXT-STS:vm_state", json_object_get(rec, "vm_state"));
         json_object_set(o, "OS-EXT-STS:power_state", json_object_get(rec, "power_state"));
         json_object_set_new(o, "os-extended-volumes:volumes_attached", json_array());
+        /* Nova lists the groups of the server's ports, and leaves the key out when there are none. */
+        json_t *names = json_object_get(x->secgroups, id), *name;
+        size_t i;
+        if (json_array_size(names) > 0) {
+                json_t *list = json_array();
+                json_array_foreach(names, i, name)
+                        json_array_append_new(list, json_pack("{s:O}", "name", name));
+                json_object_set_new(o, "security_groups", list);
+        }
         if (v >= API_VERSION(2, 71))
                 json_object_set(o, "server_groups", json_object_get(x->groups, id));
         /* gureum checks no image signatures: no server trusts certificates (2.63). */
@@ -319,9 +336,12 @@ static int servers_create(Ctx *c, const ApiCall *call, json_t *body, ApiReply *r
         const char *id = jx_string(json_array_get(servers, 0), "id");
         _cleanup_free_ char *location = xasprintf("%s/compute/v2.1/servers/%s", api_base_url(), id);
         api_reply_header(reply, "Location", location);
-        reply->body = json_pack("{s:{s:s, s:o, s:s, s:s}}", "server", "id", id, "links",
+        /* The groups asked for, or the one every port gets, as Nova echoes them. */
+        json_t *groups = json_object_get(s, "security_groups");
+        groups = json_array_size(groups) ? json_incref(groups) : json_pack("[{s:s}]", "name", "default");
+        reply->body = json_pack("{s:{s:s, s:o, s:s, s:s, s:o}}", "server", "id", id, "links",
                                 api_res_links(call, &res_server, id), "OS-DCF:diskConfig", "MANUAL", "adminPass",
-                                admin_pass);
+                                admin_pass, "security_groups", groups);
         return 0;
 }
 

@@ -64,6 +64,30 @@ int network_nic_release(Ctx *c, const char *server_id, const char *port_id, bool
  */
 int network_nics_describe(Ctx *c, const json_t *port_ids, json_t **ret);
 
+/* ---- a server's security groups, for compute (network_nic_groups.c) ---- */
+
+/* The names of the groups on the ports of each server of server_ids (a JSON list): {server_id: [names]}, none left out. */
+int network_devices_group_names(Ctx *c, const json_t *server_ids, json_t **ret);
+/*
+ * The groups on server_id's ports, each a group record with its "rules"
+ * (rule records; one with a remote group has "remote_group": {"name",
+ * "project_id"} too): a new array.
+ */
+int network_device_security_groups(Ctx *c, const char *server_id, json_t **ret);
+/* The same for the groups of project_id (NULL: every project's), and for group id (404 unless the caller may see it). */
+int network_security_groups_with_rules(Ctx *c, const char *project_id, json_t **ret);
+int network_security_group_with_rules(Ctx *c, const char *id, json_t **ret);
+/*
+ * Nova's addSecurityGroup and removeSecurityGroup in the caller's
+ * transaction: group (a name or id of project_id's) goes on every port of
+ * server_id, or off every port that has it.  Nova's errors: 404 for no
+ * such group or a server without ports, 409 for a name two groups share,
+ * 400 for a group already there (or not there to remove) and a port
+ * without port security.  The caller pokes the data plane after commit.
+ */
+int network_device_security_group_change(Ctx *c, const char *project_id, const char *server_id, const char *group,
+                                         bool add);
+
 /*
  * The servers (device ids) with a compute port whose address contains
  * text, as Nova's ip filter asks Neutron (ip_address_substr): [ids].

@@ -266,6 +266,12 @@ int network_port_delete_locked(Ctx *c, const char *port_id);
 int network_dhcp_sync(Ctx *c, const char *network_id, const char *deleting_subnet_id);
 /* The project's "default" security group, made with Neutron's default rules on first use. */
 int network_default_security_group(Ctx *c, const char *project_id, char **ret_id);
+/*
+ * The group project_id names name (a name or an id of one of its groups,
+ * "default" made on first use): -ENOENT if none, -ENOTUNIQ if two share
+ * the name, both without a message.
+ */
+int network_security_group_find(Ctx *c, const char *project_id, const char *name, char **ret_id);
 
 /* ---- security groups (network_secgroup.c) ---- */
 

@@ -93,28 +93,17 @@ static int resolve_groups(Ctx *c, const char *project_id, const json_t *groups, 
         ids = json_array();
         json_array_foreach(groups, i, g) {
                 const char *name = jx_string(g, "name");
-                _cleanup_stmt_ DbStmt *s = NULL;
                 _cleanup_free_ char *id = NULL;
-                int found = 0, r;
                 if (isempty(name))
                         return ctx_error(c, -EINVAL, RES_SECURITY_GROUP, "Security group name cannot be empty.");
-                r = db_query(c->db, &s, "SELECT id FROM security_groups WHERE project_id = ? AND (id = ? OR name = ?)",
-                             "sss", project_id, name, name);
-                while (r >= 0 && (r = db_step(s)) > 0) {
-                        found++;
-                        free(id);
-                        id = xstrdup(db_col_text(s, 0));
-                }
-                if (r < 0)
-                        return res_db_error(c, r, RES_SECURITY_GROUP, "finding a security group");
-                if (found > 1)
+                int r = network_security_group_find(c, project_id, name, &id);
+                if (r == -ENOTUNIQ)
                         return ctx_error(c, -EBUSY, RES_SECURITY_GROUP,
                                          "Multiple security groups found matching '%s'. Use an ID to be more specific.", name);
-                /* "default" exists for every project, made on first use. */
-                if (found == 0 && streq(name, "default") && (r = network_default_security_group(c, project_id, &id)) < 0)
-                        return r;
-                if (!id)
+                if (r == -ENOENT)
                         return ctx_error(c, -EINVAL, RES_SECURITY_GROUP, "Security group %s not found.", name);
+                if (r < 0)
+                        return r;
                 if (!listed(ids, id))
                         json_array_append_new(ids, json_string(id));
         }

@@ -12,12 +12,18 @@ the Compute and Networking APIs as a project member:
 - Nova's choice of network without "networks": the one network a project
   has (before 2.37), 409 with two, "none" and "auto" from 2.37;
 - Nova's errors: an unknown or foreign network is a 400, a port in use a
-  409, one port for several servers a 400 — and nothing is left made.
+  409, one port for several servers a 400 — and nothing is left made;
+- a server's security groups: in its views, added to and removed from all
+  its ports (addSecurityGroup, removeSecurityGroup, with Nova's errors),
+  listed in Nova's shape (os-security-groups, tempest's schema), by the
+  openstack CLI too.
 """
 import uuid
 
+import jsonschema
 import pytest
 import requests
+from tempest.lib.api_schema.response.compute.v2_1 import security_groups as tempest_groups
 
 from compute_cloud import NANO, Nova
 from gureum_cloud import Cloud, wait_for
@@ -37,7 +43,8 @@ class Env:
         self.cloud = cloud
         self.admin, _ = cloud.token()
         suffix = uuid.uuid4().hex[:6]
-        _, self.project, self.member = cloud.make_user("gureum-test-nic-" + suffix)
+        self.member_name = "gureum-test-nic-" + suffix
+        _, self.project, self.member = cloud.make_user(self.member_name)
         _, _, self.other = cloud.make_user("gureum-test-nic-other-" + suffix)
         self.nova = Nova(cloud, self.member)
         img = cloud.image_api("POST", "/images", self.admin, json={
@@ -195,6 +202,94 @@ def test_security_groups_of_a_create_go_to_its_ports(env):
                  security_groups=[{"name": "gureum-test-nic-web"}])
     assert "Multiple security groups" in r.text
     env.gone(server["id"])
+
+
+def test_add_and_remove_security_groups_of_a_server(env, cloud):
+    net = env.network("gureum-test-nic-sgx", "10.77.10.0/24")
+    r = env.boot("gureum-test-nic-sgx1", networks=[{"uuid": net["id"]}])
+    assert r.json()["server"]["security_groups"] == [{"name": "default"}]     # Nova echoes the default
+    server = env.nova.wait(r.json()["server"]["id"], "ACTIVE", timeout=60)
+    sid = server["id"]
+    assert server["security_groups"] == [{"name": "default"}]
+    web = env.neutron("POST", "/security-groups", expect=201,
+                      json={"security_group": {"name": "gureum-test-nic-ssh"}}).json()["security_group"]
+    env.neutron("POST", "/security-group-rules", expect=201, json={"security_group_rule": {
+        "security_group_id": web["id"], "direction": "ingress", "protocol": "tcp", "port_range_min": 22,
+        "port_range_max": 22}})
+    env.neutron("POST", "/security-group-rules", expect=201, json={"security_group_rule": {
+        "security_group_id": web["id"], "direction": "ingress", "protocol": "icmp",
+        "remote_group_id": web["id"]}})
+    (port,) = env.ports(device_id=sid)
+
+    r = env.nova.call("POST", "/servers/%s/action" % sid, {"addSecurityGroup": {"name": "gureum-test-nic-ssh"}})
+    assert r.status_code == 202, r.text
+    (after,) = env.ports(device_id=sid)
+    assert web["id"] in after["security_groups"] and after["revision_number"] > port["revision_number"]
+    shown = env.nova.call("GET", "/servers/" + sid).json()["server"]
+    assert sorted(g["name"] for g in shown["security_groups"]) == ["default", "gureum-test-nic-ssh"]
+    listed = [s for s in env.nova.call("GET", "/servers/detail").json()["servers"] if s["id"] == sid]
+    assert listed[0]["security_groups"] == shown["security_groups"]
+    r = env.nova.call("GET", "/servers/%s/os-security-groups" % sid)
+    jsonschema.validate(r.json(), tempest_groups.list_security_groups["response_body"])   # tempest's shape
+    groups = r.json()["security_groups"]
+    (mine,) = [g for g in groups if g["id"] == web["id"]]
+    assert mine["name"] == "gureum-test-nic-ssh" and mine["tenant_id"] == env.project["id"]
+    rules = sorted(mine["rules"], key=lambda rule: rule["ip_protocol"])   # ingress only: no egress rules
+    assert [(x["ip_protocol"], x["from_port"], x["to_port"]) for x in rules] == [("icmp", -1, -1), ("tcp", 22, 22)]
+    assert rules[0]["group"] == {"name": "gureum-test-nic-ssh", "tenant_id": env.project["id"]}
+    assert rules[0]["ip_range"] == {} and rules[1]["ip_range"] == {"cidr": "0.0.0.0/0"}
+    assert all(x["parent_group_id"] == web["id"] for x in rules)
+
+    # Nova's errors: there already, no such group, two of that name, a server with no port, not there.
+    def action(body, status, text):
+        r = env.nova.call("POST", "/servers/%s/action" % body.pop("server", sid), body)
+        assert r.status_code == status, r.text
+        assert text in r.text, r.text
+    action({"addSecurityGroup": {"name": web["id"]}}, 400, "is already associated with the instance")
+    action({"addSecurityGroup": {"name": "gureum-test-nic-nosuch"}}, 404, "not found")
+    action({"addSecurityGroup": {"name": ""}}, 400, "")
+    action({"addSecurityGroup": {}}, 400, "")
+    dup = [env.neutron("POST", "/security-groups", expect=201, json={"security_group": {
+        "name": "gureum-test-nic-dup"}}).json()["security_group"] for _ in range(2)]
+    action({"addSecurityGroup": {"name": "gureum-test-nic-dup"}}, 409, "Multiple security_group matches")
+    r = env.boot("gureum-test-nic-sgx2", version="2.37", networks="none")
+    bare = r.json()["server"]["id"]
+    env.nova.wait(bare, "ACTIVE", timeout=60)
+    action({"server": bare, "addSecurityGroup": {"name": "default"}}, 404, "could not be found as device id")
+    assert "security_groups" not in env.nova.call("GET", "/servers/" + bare).json()["server"]
+
+    r = env.nova.call("POST", "/servers/%s/action" % sid, {"removeSecurityGroup": {"name": "gureum-test-nic-ssh"}})
+    assert r.status_code == 202, r.text
+    assert web["id"] not in env.ports(device_id=sid)[0]["security_groups"]
+    action({"removeSecurityGroup": {"name": "gureum-test-nic-ssh"}}, 400, "not associated with the instance")
+    # Another project sees no such server.
+    r = Nova(cloud, env.other).call("POST", "/servers/%s/action" % sid, {"addSecurityGroup": {"name": "default"}})
+    assert r.status_code == 404, r.text
+
+    # Nova's proxy of the project's groups, before 2.36: ids only, as Nova.
+    listed = env.nova.call("GET", "/os-security-groups").json()["security_groups"]
+    assert web["id"] in [g["id"] for g in listed] and all(g["tenant_id"] == env.project["id"] for g in listed)
+    assert len(env.nova.call("GET", "/os-security-groups?limit=1&offset=1").json()["security_groups"]) == 1
+    r = env.nova.call("GET", "/os-security-groups/" + web["id"])
+    assert r.status_code == 200 and r.json()["security_group"]["name"] == "gureum-test-nic-ssh", r.text
+    jsonschema.validate(r.json(), tempest_groups.get_security_group["response_body"])
+    assert env.nova.call("GET", "/os-security-groups/gureum-test-nic-ssh").status_code == 400
+    assert env.nova.call("GET", "/os-security-groups/" + str(uuid.uuid4())).status_code == 404
+    assert Nova(cloud, env.other).call("GET", "/os-security-groups/" + web["id"]).status_code == 404
+    assert env.nova.call("GET", "/os-security-groups", version="2.36").status_code == 404
+
+    # The openstack CLI, as the project's member: by id (it looks a name up in that proxy, which takes ids).
+    cli = cloud.env()
+    cli.update(OS_USERNAME=env.member_name, OS_PASSWORD="pw-" + env.member_name, OS_PROJECT_NAME=env.member_name + "-p")
+    cloud.openstack("server", "add", "security", "group", sid, web["id"], env=cli)
+    shown = cloud.openstack("server", "show", sid, "-f", "json", env=cli)
+    assert "gureum-test-nic-ssh" in str(shown["security_groups"])
+    cloud.openstack("server", "remove", "security", "group", sid, web["id"], env=cli)
+    assert web["id"] not in env.ports(device_id=sid)[0]["security_groups"]
+    for g in dup:
+        env.neutron("DELETE", "/security-groups/" + g["id"], expect=204)
+    env.gone(sid)
+    env.gone(bare)
 
 
 def test_os_interface_attach_and_detach(env):
