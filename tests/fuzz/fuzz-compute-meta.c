@@ -31,16 +31,10 @@
  * a transaction left open.  Run by tests/fuzz/run; seeds live in
  * tests/fuzz/corpus/fuzz-compute-meta/.
  */
-#include "api/api_error.h"
 #include "api/api_schema.h"
 #include "compute/compute_internal.h"
-#include "core/config.h"
-#include "db/db.h"
-#include "util/embed.h"
-#include "util/jx.h"
-#include "util/log.h"
+#include "fuzz_service.h"
 
-#include <dirent.h>
 #include <inttypes.h>
 
 #define OWNER_PROJECT "0c3b2a1d4e5f40718293a4b5c6d7e801"
@@ -77,69 +71,14 @@ static const char *const schema_names[] = {
 extern const EmbeddedFile compute_api_schemas[];
 
 static const json_t *schemas[ELEMENTSOF(schema_names)];
-static char *state_dir;
 static Db *db;
 static Config cfg; /* compute.cfg points at it for the process's life */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static _noreturn_ _printf_(1, 2) void broken(const char *fmt, ...) {
-        va_list ap;
-
-        fputs("fuzz-compute-meta: ", stderr);
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        fputc('\n', stderr);
-        abort();
-}
-
-static void dir_remove(const char *dir) {
-        DIR *d = opendir(dir);
-        struct dirent *de;
-
-        if (d) {
-                while ((de = readdir(d)))
-                        if (!streq(de->d_name, ".") && !streq(de->d_name, "..")) {
-                                _cleanup_free_ char *p = xasprintf("%s/%s", dir, de->d_name);
-                                if (unlink(p) < 0 && errno == EISDIR)
-                                        dir_remove(p);
-                        }
-                closedir(d);
-        }
-        (void) rmdir(dir);
-}
-
-static void state_dir_cleanup(void) {
-        db = db_close(db);
-        if (state_dir)
-                dir_remove(state_dir);
-        free(state_dir);
-        state_dir = NULL;
-}
-
 static void ctx_setup(Ctx *c, Persona p) {
-        char **roles = xcalloc(4, sizeof(char *));
-
-        roles[0] = xstrdup("reader");
-        roles[1] = xstrdup("member");
-        if (p == PERSONA_ADMIN)
-                roles[2] = xstrdup("admin");
-        ctx_init(c, db);
-        c->auth = (Auth) {
-                .authenticated = true,
-                .user_id = xstrdup(p == PERSONA_ADMIN ? "fuzz-admin" : "fuzz-user"),
-                .user_name = xstrdup(p == PERSONA_ADMIN ? "fuzz-admin" : "fuzz-user"),
-                .user_domain_id = xstrdup("default"),
-                .project_id = xstrdup(p == PERSONA_OTHER_MEMBER ? OTHER_PROJECT : OWNER_PROJECT),
-                .project_domain_id = xstrdup("default"),
-                .roles = roles,
-                .is_admin = p == PERSONA_ADMIN,
-                .is_member = true,
-                .is_reader = true,
-                .token = xstrdup("fuzz-token"),
-        };
+        fuzz_ctx(c, db, p == PERSONA_OTHER_MEMBER ? OTHER_PROJECT : OWNER_PROJECT, p == PERSONA_ADMIN);
 }
 
 /* The fixed server: active, owned by OWNER_PROJECT, with metadata {"fixed": "1"}, tag "fixed" and a create action. */
@@ -156,53 +95,20 @@ static void fixture_create(void) {
         };
         for (size_t i = 0; i < ELEMENTSOF(sql); i++)
                 if (db_exec_script(db, sql[i]) < 0)
-                        broken("cannot create the fixture: %s", db_errmsg(db));
+                        fuzz_broken("cannot create the fixture: %s", db_errmsg(db));
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
-        const char *tmp = getenv("TMPDIR");
-        int r;
-
-        api_schema_register(compute_api_schemas);
-        for (size_t i = 0; i < ELEMENTSOF(schema_names); i++) {
-                schemas[i] = api_schema_get(schema_names[i]);
-                if (!schemas[i])
-                        broken("schema %s is not embedded", schema_names[i]);
-        }
-        log_set_level(LOG_LEVEL_ERROR);
-
-        state_dir = xasprintf("%s/gureum-fuzz-XXXXXX", isempty(tmp) ? "/tmp" : tmp);
-        if (!mkdtemp(state_dir))
-                broken("mkdtemp %s: %s", state_dir, strerror(errno));
-        atexit(state_dir_cleanup);
-
-        config_defaults(&cfg);
-        free(cfg.state_dir);
-        cfg.state_dir = xstrdup(state_dir);
+        fuzz_schemas(compute_api_schemas, schema_names, ELEMENTSOF(schema_names), schemas);
+        db = fuzz_state_open(&cfg);
         compute.cfg = &cfg; /* the quotas' defaults */
-        r = db_open(cfg.db_connection, cfg.state_dir, &db);
-        if (r < 0)
-                broken("cannot open the database in %s: %s", state_dir, strerror(-r));
-        r = db_migrate(db);
-        if (r < 0)
-                broken("database migration failed: %s", db_errmsg(db));
         fixture_create();
         return 0;
 }
 
 /* A failure's message must render into Nova's error body as the daemon renders it. */
 static void check_message(const char *what, int code, const char *msg) {
-        _cleanup_json_ json_t *body = NULL;
-        _cleanup_free_ char *text = NULL;
-
-        if (!msg)
-                return;
-        body = api_error_body(API_STYLE_NOVA, api_error_lookup(code, RES_SERVER, API_STYLE_NOVA), msg);
-        if (!body)
-                broken("%s makes no error body: \"%s\"", what, msg);
-        text = jx_dump(body);
-        if (!text)
-                broken("%s makes an error body that cannot be serialised: \"%s\"", what, msg);
+        fuzz_check_message(what, API_STYLE_NOVA, code, RES_SERVER, msg);
 }
 
 /* Client input may fail only with a client error whose message renders.  Consumes result. */
@@ -212,14 +118,14 @@ static void check_call(const char *what, Ctx *c, int r, json_t *result) {
 
         if (r < 0) {
                 if (api_error_lookup(r, RES_SERVER, API_STYLE_NOVA)->status >= 500)
-                        broken("%s answered client input with a server error (%s): %s", what, strerror(-r),
+                        fuzz_broken("%s answered client input with a server error (%s): %s", what, strerror(-r),
                                c->error_message ? c->error_message : "(no message)");
                 check_message(what, r, c->error_message);
                 ctx_clear_error(c);
                 return;
         }
         if (owned && !(text = jx_dump(owned)))
-                broken("%s returned a result that cannot be serialised", what);
+                fuzz_broken("%s returned a result that cannot be serialised", what);
 }
 
 static size_t chars_of(const char *s) {
@@ -238,19 +144,19 @@ static void check_metadata(const char *what, Ctx *c, const json_t *want) {
 
         ctx_setup(&admin, PERSONA_ADMIN);
         if (compute_server_metadata_get(&admin, SERVER_ID, &meta) < 0)
-                broken("%s: the fixed server's metadata cannot be read: %s", what, admin.error_message);
+                fuzz_broken("%s: the fixed server's metadata cannot be read: %s", what, admin.error_message);
         ctx_done(&admin);
         if ((int64_t) json_object_size(meta) > cfg.compute_quota_metadata_items)
-                broken("%s: the server has %zu metadata items, past the quota", what, json_object_size(meta));
+                fuzz_broken("%s: the server has %zu metadata items, past the quota", what, json_object_size(meta));
         json_object_foreach(meta, key, v) {
                 size_t n = strlen(key);
                 if (n == 0 || n > 255 || strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_:. ") != n)
-                        broken("%s: the server got the metadata key \"%s\"", what, key);
+                        fuzz_broken("%s: the server got the metadata key \"%s\"", what, key);
                 if (!json_is_string(v) || chars_of(json_string_value(v)) > 255)
-                        broken("%s: the metadata item \"%s\" has a value that is not a string of 255 at most", what, key);
+                        fuzz_broken("%s: the metadata item \"%s\" has a value that is not a string of 255 at most", what, key);
         }
         if (want && !json_equal(meta, want))
-                broken("%s: the metadata does not read back as set", what);
+                fuzz_broken("%s: the metadata does not read back as set", what);
 }
 
 static void check_tags(const char *what) {
@@ -261,14 +167,14 @@ static void check_tags(const char *what) {
 
         ctx_setup(&admin, PERSONA_ADMIN);
         if (compute_server_tags_list(&admin, SERVER_ID, &tags) < 0)
-                broken("%s: the fixed server's tags cannot be read: %s", what, admin.error_message);
+                fuzz_broken("%s: the fixed server's tags cannot be read: %s", what, admin.error_message);
         ctx_done(&admin);
         if (json_array_size(tags) > SERVER_MAX_TAGS)
-                broken("%s: the server has %zu tags", what, json_array_size(tags));
+                fuzz_broken("%s: the server has %zu tags", what, json_array_size(tags));
         json_array_foreach(tags, i, t) {
                 const char *s = json_string_value(t);
                 if (!s || !*s || chars_of(s) > 60 || strpbrk(s, ",/"))
-                        broken("%s: the server got the tag \"%s\"", what, s ? s : "(null)");
+                        fuzz_broken("%s: the server got the tag \"%s\"", what, s ? s : "(null)");
         }
 }
 
@@ -281,14 +187,14 @@ static void fuzz_metadata(Ctx *c, const json_t *body, bool replace) {
         if (!replace) {
                 ctx_setup(&admin, PERSONA_ADMIN);
                 if (compute_server_metadata_get(&admin, SERVER_ID, &want) < 0)
-                        broken("the fixed server's metadata cannot be read");
+                        fuzz_broken("the fixed server's metadata cannot be read");
                 ctx_done(&admin);
                 json_object_update(want, (json_t *) items);
         } else
                 want = json_deep_copy(items);
         int r = compute_server_metadata_update(c, SERVER_ID, items, replace, &meta);
         if (r >= 0 && !json_equal(meta, want))
-                broken("compute_server_metadata_update answered with metadata other than asked");
+                fuzz_broken("compute_server_metadata_update answered with metadata other than asked");
         check_call("compute_server_metadata_update", c, r, meta);
         check_metadata("compute_server_metadata_update", c, r >= 0 ? want : NULL);
 }
@@ -304,7 +210,7 @@ static void fuzz_metadata_item(Ctx *c, const json_t *body) {
                 return;
         r = compute_server_metadata_delete(c, SERVER_ID, key);
         if (r < 0)
-                broken("compute_server_metadata_delete of the item just set failed: %s", c->error_message);
+                fuzz_broken("compute_server_metadata_delete of the item just set failed: %s", c->error_message);
 }
 
 /* Input: the key, as the pipeline hands a path parameter over (UTF-8, up to the first NUL). */
@@ -314,7 +220,7 @@ static void fuzz_metadata_key(Ctx *c, const uint8_t *data, size_t size) {
                 return;
         int r = compute_server_metadata_delete(c, SERVER_ID, key);
         if (r >= 0 && !streq(key, "fixed"))
-                broken("compute_server_metadata_delete deleted \"%s\", which was not there", key);
+                fuzz_broken("compute_server_metadata_delete deleted \"%s\", which was not there", key);
         check_call("compute_server_metadata_delete", c, r, NULL);
         check_metadata("compute_server_metadata_delete", c, NULL);
 }
@@ -339,13 +245,13 @@ static void fuzz_tag(Ctx *c, const uint8_t *data, size_t size) {
         if (r < 0)
                 return;
         if (created == streq(tag, "fixed"))
-                broken("compute_server_tag_add got 'created' wrong for \"%s\"", tag);
+                fuzz_broken("compute_server_tag_add got 'created' wrong for \"%s\"", tag);
         r = compute_server_tag_check(c, SERVER_ID, tag);
         if (r < 0)
-                broken("compute_server_tag_check does not find the tag \"%s\" just added", tag);
+                fuzz_broken("compute_server_tag_check does not find the tag \"%s\" just added", tag);
         r = compute_server_tag_remove(c, SERVER_ID, tag);
         if (r < 0)
-                broken("compute_server_tag_remove could not remove the tag \"%s\" just added", tag);
+                fuzz_broken("compute_server_tag_remove could not remove the tag \"%s\" just added", tag);
         r = compute_server_tag_check(c, SERVER_ID, tag);
         check_call("compute_server_tag_check", c, r, NULL);
 }
@@ -359,7 +265,7 @@ static void fuzz_action(Ctx *c, const uint8_t *data, size_t size) {
                 return;
         r = compute_action_get(c, SERVER_ID, id, true, &out);
         if (r >= 0 && !streq(id, REQUEST_ID))
-                broken("compute_action_get found an action for \"%s\"", id);
+                fuzz_broken("compute_action_get found an action for \"%s\"", id);
         check_call("compute_action_get", c, r, out);
         out = NULL;
         ActionQuery q = { .marker = id, .limit = 10 };
@@ -370,16 +276,16 @@ static void fuzz_action(Ctx *c, const uint8_t *data, size_t size) {
 static int64_t count_rows(const char *sql) {
         int64_t n = 0;
         if (db_query_int(db, &n, sql, "") < 0)
-                broken("cannot run '%s': %s", sql, db_errmsg(db));
+                fuzz_broken("cannot run '%s': %s", sql, db_errmsg(db));
         return n;
 }
 
 /* Fails unless the database is outside any transaction and holds just the fixture. */
 static void check_database(void) {
         if (db_exec_script(db, "BEGIN; ROLLBACK;") < 0)
-                broken("an input left a transaction open: %s", db_errmsg(db));
+                fuzz_broken("an input left a transaction open: %s", db_errmsg(db));
         if (count_rows("SELECT COUNT(*) FROM server_metadata") != 1 || count_rows("SELECT COUNT(*) FROM server_tags") != 1)
-                broken("an input's changes outlived its rollback");
+                fuzz_broken("an input's changes outlived its rollback");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -407,7 +313,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 }
                 if (api_schema_validate_version(schemas[target], body, API_VERSION(2, 79), &msg) < 0) {
                         if (!msg)
-                                broken("%s failed without a message", schema_names[target]);
+                                fuzz_broken("%s failed without a message", schema_names[target]);
                         check_message("a validation message", -EINVAL, msg);
                         return 0;
                 }
@@ -416,7 +322,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         ctx_setup(&c, persona);
         r = db_begin(db);
         if (r < 0)
-                broken("cannot begin a transaction: %s", db_errmsg(db));
+                fuzz_broken("cannot begin a transaction: %s", db_errmsg(db));
         switch (target) {
         case TARGET_METADATA_MERGE:
         case TARGET_METADATA_REPLACE:

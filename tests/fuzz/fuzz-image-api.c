@@ -28,18 +28,12 @@
  * the quotas (Glance's 128 each) let through.  Run by tests/fuzz/run; seeds live
  * in tests/fuzz/corpus/fuzz-image-api/.
  */
-#include "api/api_error.h"
 #include "api/api_range.h"
 #include "api/api_schema.h"
-#include "core/config.h"
-#include "db/db.h"
+#include "fuzz_service.h"
 #include "image/image.h"
 #include "util/buf.h"
-#include "util/embed.h"
-#include "util/jx.h"
-#include "util/log.h"
 
-#include <dirent.h>
 #include <inttypes.h>
 
 #define OWNER_PROJECT "f0220e4b0d6e4d1c9c4ce8f3b3a4c001"
@@ -90,74 +84,13 @@ extern const EmbeddedFile image_api_schemas[];
 
 /* Borrowed from api_schema_get's cache. */
 static const json_t *schemas[ELEMENTSOF(schema_names)];
-static char *state_dir;
 static Db *db;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static _noreturn_ _printf_(1, 2) void broken(const char *fmt, ...) {
-        va_list ap;
-
-        fputs("fuzz-image-api: ", stderr);
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        fputc('\n', stderr);
-        abort();
-}
-
-/* Removes dir and everything in it. */
-static void dir_remove(const char *dir) {
-        DIR *d = opendir(dir);
-        struct dirent *de;
-
-        if (d) {
-                while ((de = readdir(d)))
-                        if (!streq(de->d_name, ".") && !streq(de->d_name, "..")) {
-                                _cleanup_free_ char *p = xasprintf("%s/%s", dir, de->d_name);
-                                if (unlink(p) < 0 && errno == EISDIR)
-                                        dir_remove(p);
-                        }
-                closedir(d);
-        }
-        (void) rmdir(dir);
-}
-
-/*
- * SQLite refuses to write to a database whose file was unlinked, so the
- * state dir lives until exit; after a crash it goes with tests/fuzz/run's
- * TMPDIR.
- */
-static void state_dir_cleanup(void) {
-        db = db_close(db);
-        if (state_dir)
-                dir_remove(state_dir);
-        free(state_dir);
-        state_dir = NULL;
-}
-
 static void ctx_setup(Ctx *c, Persona p) {
-        char **roles = xcalloc(4, sizeof(char *));
-
-        roles[0] = xstrdup("reader");
-        roles[1] = xstrdup("member");
-        if (p == PERSONA_ADMIN)
-                roles[2] = xstrdup("admin");
-        ctx_init(c, db);
-        c->auth = (Auth) {
-                .authenticated = true,
-                .user_id = xstrdup(p == PERSONA_ADMIN ? "fuzz-admin" : "fuzz-user"),
-                .user_name = xstrdup(p == PERSONA_ADMIN ? "fuzz-admin" : "fuzz-user"),
-                .user_domain_id = xstrdup("default"),
-                .project_id = xstrdup(p == PERSONA_SHARED_MEMBER ? MEMBER_PROJECT : OWNER_PROJECT),
-                .project_domain_id = xstrdup("default"),
-                .roles = roles,
-                .is_admin = p == PERSONA_ADMIN,
-                .is_member = true,
-                .is_reader = true,
-                .token = xstrdup("fuzz-token"),
-        };
+        fuzz_ctx(c, db, p == PERSONA_SHARED_MEMBER ? MEMBER_PROJECT : OWNER_PROJECT, p == PERSONA_ADMIN);
 }
 
 /* The fixed image the patch and member inputs target, with properties, tags and a member. */
@@ -173,69 +106,33 @@ static void fixture_create(void) {
 
         body = jx_parse(body_text, strlen(body_text), &err);
         if (!body || api_schema_validate(schemas[TARGET_CREATE], body, NULL) < 0)
-                broken("the fixed image's body is not a valid create body");
+                fuzz_broken("the fixed image's body is not a valid create body");
         ctx_setup(&c, PERSONA_ADMIN);
         r = image_create(&c, body, &image);
         if (r >= 0)
                 r = image_member_add(&c, IMAGE_ID, MEMBER_PROJECT, &member);
         if (r < 0)
-                broken("cannot create the fixed image: %s", c.error_message ? c.error_message : strerror(-r));
+                fuzz_broken("cannot create the fixed image: %s", c.error_message ? c.error_message : strerror(-r));
         ctx_done(&c);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
-        const char *tmp = getenv("TMPDIR");
         static Config cfg; /* image_setup keeps it: it lives as long as the process */
         int r;
 
-        api_schema_register(image_api_schemas);
-        for (size_t i = 0; i < ELEMENTSOF(schema_names); i++) {
-                schemas[i] = api_schema_get(schema_names[i]);
-                if (!schemas[i])
-                        broken("schema %s is not embedded", schema_names[i]);
-        }
-        /* Creating images logs at info level: one line per input would drown libFuzzer's. */
-        log_set_level(LOG_LEVEL_ERROR);
-
-        state_dir = xasprintf("%s/gureum-fuzz-XXXXXX", isempty(tmp) ? "/tmp" : tmp);
-        if (!mkdtemp(state_dir))
-                broken("mkdtemp %s: %s", state_dir, strerror(errno));
-        atexit(state_dir_cleanup);
-
-        /* As gureumd starts: open the configured database, migrate it, set up the image store. */
-        config_defaults(&cfg);
-        free(cfg.state_dir);
-        cfg.state_dir = xstrdup(state_dir);
-        r = db_open(cfg.db_connection, cfg.state_dir, &db);
-        if (r < 0)
-                broken("cannot open the database in %s: %s", state_dir, strerror(-r));
-        r = db_migrate(db);
-        if (r < 0)
-                broken("database migration failed: %s", db_errmsg(db));
+        fuzz_schemas(image_api_schemas, schema_names, ELEMENTSOF(schema_names), schemas);
+        /* As gureumd starts: the configured database, migrated, then the image store. */
+        db = fuzz_state_open(&cfg);
         r = image_setup(&cfg);
         if (r < 0)
-                broken("cannot set up the image store in %s: %s", state_dir, strerror(-r));
+                fuzz_broken("cannot set up the image store in %s: %s", cfg.state_dir, strerror(-r));
         fixture_create();
         return 0;
 }
 
-/*
- * The API renders a failure's message into a JSON error body as the daemon
- * does (api_dispatch.c's render_error); one that cannot be built or
- * serialised would abort the daemon (jx_dump of NULL).
- */
+/* A failure's message must render into Glance's error body as the daemon renders it. */
 static void check_message(const char *what, int code, const char *msg) {
-        _cleanup_json_ json_t *body = NULL;
-        _cleanup_free_ char *text = NULL;
-
-        if (!msg)
-                return;
-        body = api_error_body(API_STYLE_GLANCE, api_error_lookup(code, RES_IMAGE, API_STYLE_GLANCE), msg);
-        if (!body)
-                broken("%s makes no error body: \"%s\"", what, msg);
-        text = jx_dump(body);
-        if (!text)
-                broken("%s makes an error body that cannot be serialised: \"%s\"", what, msg);
+        fuzz_check_message(what, API_STYLE_GLANCE, code, RES_IMAGE, msg);
 }
 
 /*
@@ -250,9 +147,9 @@ static void check_call(const char *what, Ctx *c, int r, json_t *result, bool has
 
         if (r < 0) {
                 if (owned)
-                        broken("%s failed (%s) but returned a result", what, strerror(-r));
+                        fuzz_broken("%s failed (%s) but returned a result", what, strerror(-r));
                 if (api_error_lookup(r, RES_IMAGE, API_STYLE_GLANCE)->status >= 500)
-                        broken("%s answered client input with a server error (%s): %s", what, strerror(-r),
+                        fuzz_broken("%s answered client input with a server error (%s): %s", what, strerror(-r),
                                c->error_message ? c->error_message : "(no message)");
                 check_message(what, r, c->error_message);
                 ctx_clear_error(c);
@@ -261,10 +158,10 @@ static void check_call(const char *what, Ctx *c, int r, json_t *result, bool has
         if (!has_result)
                 return;
         if (!owned)
-                broken("%s succeeded without a result", what);
+                fuzz_broken("%s succeeded without a result", what);
         text = jx_dump(owned);
         if (!text)
-                broken("%s returned a result that cannot be serialised", what);
+                fuzz_broken("%s returned a result that cannot be serialised", what);
 }
 
 /*
@@ -293,15 +190,15 @@ static void check_limits(const char *what, const json_t *image) {
 
         json_array_foreach(tags, i, v)
                 if (!name_acceptable(json_string_value(v)))
-                        broken("%s: the image got the tag \"%s\", which is empty or holds control characters", what,
+                        fuzz_broken("%s: the image got the tag \"%s\", which is empty or holds control characters", what,
                                json_string_value(v));
         if (json_array_size(tags) > 128)
-                broken("%s: the image has %zu tags, past the quota of 128", what, json_array_size(tags));
+                fuzz_broken("%s: the image has %zu tags, past the quota of 128", what, json_array_size(tags));
         /* Every attribute not in the image schema's own list is a property. */
         json_object_foreach((json_t *) image, key, v)
                 properties += !is_image_attribute(key);
         if (properties > 128)
-                broken("%s: the image has %zu properties, past the quota of 128", what, properties);
+                fuzz_broken("%s: the image has %zu properties, past the quota of 128", what, properties);
 }
 
 static void check_tags(const char *what, const json_t *image, const json_t *want) {
@@ -317,10 +214,10 @@ static void check_tags(const char *what, const json_t *image, const json_t *want
                 for (j = 0; j < json_array_size(tags); j++)
                         found = found || json_equal(json_array_get(tags, j), t);
                 if (!found)
-                        broken("%s: tag \"%s\" was set but is not in the image", what, json_string_value(t));
+                        fuzz_broken("%s: tag \"%s\" was set but is not in the image", what, json_string_value(t));
         }
         if (json_array_size(tags) != distinct)
-                broken("%s: the image has %zu tags, %zu were set", what, json_array_size(tags), distinct);
+                fuzz_broken("%s: the image has %zu tags, %zu were set", what, json_array_size(tags), distinct);
 }
 
 /* Whether the rendered image shows each attribute of want as set (tags as a set). */
@@ -338,12 +235,12 @@ static void check_attrs(const char *what, const json_t *image, const json_t *wan
                                                            ? json_dumps(json_object_get(image, key), JSON_ENCODE_ANY)
                                                            : xstrdup("(absent)");
                         _cleanup_free_ char *exp = json_dumps(v, JSON_ENCODE_ANY);
-                        broken("%s: attribute '%s' reads back as %s, not %s", what, key, got, exp);
+                        fuzz_broken("%s: attribute '%s' reads back as %s, not %s", what, key, got, exp);
                 }
         }
         json_object_foreach((json_t *) removed, key, v)
                 if (json_object_get(image, key))
-                        broken("%s: property '%s' was removed but is still there", what, key);
+                        fuzz_broken("%s: property '%s' was removed but is still there", what, key);
 }
 
 static void fuzz_create(Ctx *c, const json_t *body) {
@@ -397,7 +294,7 @@ static void patch_expect(const json_t *ops, json_t *want, json_t *removed) {
                         }
                 _cleanup_free_ char *attr = pointer_decode(path);
                 if (!name || !attr)
-                        broken("image_patch accepted an operation without op and a one-level path");
+                        fuzz_broken("image_patch accepted an operation without op and a one-level path");
                 if (streq(name, "remove")) {
                         json_object_del(want, attr);
                         json_object_set_new(removed, attr, json_true());
@@ -426,7 +323,7 @@ static void check_member(const char *what, const json_t *m, const char *member, 
                    *got = jx_string(m, "status");
 
         if (!streq_ptr(image_id, IMAGE_ID) || !streq_ptr(member_id, member) || !streq_ptr(got, status))
-                broken("%s: member %s of %s reads back as %s/%s/%s, not %s", what, member, IMAGE_ID,
+                fuzz_broken("%s: member %s of %s reads back as %s/%s/%s, not %s", what, member, IMAGE_ID,
                        image_id ? image_id : "(null)", member_id ? member_id : "(null)", got ? got : "(null)",
                        status);
 }
@@ -450,7 +347,7 @@ static void fuzz_member_create(Ctx *c, const json_t *body) {
         if (r >= 0) {
                 check_member("image_member_add", m, member, "pending");
                 if (!name_acceptable(member))
-                        broken("image_member_add accepted the member id \"%s\", which is empty or holds control characters",
+                        fuzz_broken("image_member_add accepted the member id \"%s\", which is empty or holds control characters",
                                member);
         }
         check_call("image_member_add", c, r, m, true);
@@ -459,7 +356,7 @@ static void fuzz_member_create(Ctx *c, const json_t *body) {
 
         r = image_member_list(c, IMAGE_ID, &list);
         if (r >= 0 && !member_listed(list, member))
-                broken("image_member_list: the member %s just added is not listed", member);
+                fuzz_broken("image_member_list: the member %s just added is not listed", member);
         check_call("image_member_list", c, r, list, true);
         m = NULL;
         r = image_member_get(c, IMAGE_ID, member, &m);
@@ -500,13 +397,13 @@ static void fuzz_range(const uint8_t *data, size_t size) {
         r = api_range_parse(header, n, &start, &len);
         if (r == -EINVAL || r == -ERANGE) {
                 if (start != UINT64_MAX || len != UINT64_MAX)
-                        broken("api_range_parse(\"%s\", %" PRIu64 ") failed but wrote its outputs", header, n);
+                        fuzz_broken("api_range_parse(\"%s\", %" PRIu64 ") failed but wrote its outputs", header, n);
                 return;
         }
         if (r != 0)
-                broken("api_range_parse(\"%s\", %" PRIu64 ") returned %d", header, n, r);
+                fuzz_broken("api_range_parse(\"%s\", %" PRIu64 ") returned %d", header, n, r);
         if (start >= n || len < 1 || len > n - start)
-                broken("api_range_parse(\"%s\", %" PRIu64 ") gave start %" PRIu64 " length %" PRIu64
+                fuzz_broken("api_range_parse(\"%s\", %" PRIu64 ") gave start %" PRIu64 " length %" PRIu64
                        ", outside the data",
                        header, n, start, len);
 }
@@ -583,15 +480,15 @@ static void fuzz_sort(Ctx *c, const uint8_t *data, size_t size) {
         r = image_list_sort(c, &q, keys, dirs, sort);
         if (r < 0) {
                 if (r != -EINVAL || !c->error_message)
-                        broken("image_list_sort failed with %d and no message or not as -EINVAL", r);
+                        fuzz_broken("image_list_sort failed with %d and no message or not as -EINVAL", r);
                 check_call("image_list_sort", c, r, NULL, false);
         } else {
                 if (!q.order_by || !order_by_valid(q.order_by))
-                        broken("image_list_sort made ORDER BY '%s'", q.order_by ? q.order_by : "(null)");
+                        fuzz_broken("image_list_sort made ORDER BY '%s'", q.order_by ? q.order_by : "(null)");
                 r = image_list(c, &q, &images, &more);
                 /* The shared-with project has not accepted the fixed image: its list is empty. */
                 if (r >= 0 && streq(c->auth.project_id, OWNER_PROJECT) && json_array_size(images) != 1)
-                        broken("image_list shows %zu images, not the fixed one", json_array_size(images));
+                        fuzz_broken("image_list shows %zu images, not the fixed one", json_array_size(images));
                 check_call("image_list", c, r, images, true);
         }
         image_list_query_done(&q);
@@ -611,23 +508,23 @@ static void fuzz_tag(Ctx *c, const uint8_t *data, size_t size) {
                 return;
         r = image_tag(c, IMAGE_ID, tag, true);
         if (r >= 0 && !name_acceptable(tag))
-                broken("image_tag accepted the tag \"%s\", which is empty or holds control characters", tag);
+                fuzz_broken("image_tag accepted the tag \"%s\", which is empty or holds control characters", tag);
         check_call("image_tag add", c, r, NULL, false);
         if (r < 0)
                 return;
         r = image_get(c, IMAGE_ID, &image);
         if (r < 0)
-                broken("image_get of the fixed image failed after a tag was added: %s",
+                fuzz_broken("image_get of the fixed image failed after a tag was added: %s",
                        c->error_message ? c->error_message : strerror(-r));
         json_array_foreach(json_object_get(image, "tags"), i, t)
                 found = found || streq(json_string_value(t), tag);
         if (!found)
-                broken("image_tag added \"%s\", but the image does not have it", tag);
+                fuzz_broken("image_tag added \"%s\", but the image does not have it", tag);
         check_limits("image_tag", image);
         check_call("image_get", c, r, image, true);
         r = image_tag(c, IMAGE_ID, tag, false);
         if (r < 0)
-                broken("image_tag could not remove the tag \"%s\" it had just added: %s", tag,
+                fuzz_broken("image_tag could not remove the tag \"%s\" it had just added: %s", tag,
                        c->error_message ? c->error_message : strerror(-r));
 }
 
@@ -638,7 +535,7 @@ static int64_t count_rows(const char *sql) {
         if (r >= 0)
                 r = db_step(s);
         if (r <= 0)
-                broken("cannot run '%s': %s", sql, db_errmsg(db));
+                fuzz_broken("cannot run '%s': %s", sql, db_errmsg(db));
         return db_col_int(s, 0);
 }
 
@@ -647,11 +544,11 @@ static void check_database(void) {
         int64_t images, members;
 
         if (db_exec_script(db, "BEGIN; ROLLBACK;") < 0)
-                broken("an input left a transaction open: %s", db_errmsg(db));
+                fuzz_broken("an input left a transaction open: %s", db_errmsg(db));
         images = count_rows("SELECT COUNT(*) FROM images");
         members = count_rows("SELECT COUNT(*) FROM image_members");
         if (images != 1 || members != 1)
-                broken("an input's changes outlived its rollback: %" PRId64 " images, %" PRId64 " members", images,
+                fuzz_broken("an input's changes outlived its rollback: %" PRId64 " images, %" PRId64 " members", images,
                        members);
 }
 
@@ -684,7 +581,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 }
                 if (api_schema_validate(schemas[target], body, &msg) < 0) {
                         if (!msg)
-                                broken("%s failed without a message", schema_names[target]);
+                                fuzz_broken("%s failed without a message", schema_names[target]);
                         check_message("a validation message", -EINVAL, msg);
                         return 0;
                 }
@@ -693,7 +590,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         ctx_setup(&c, persona);
         r = db_begin(db);
         if (r < 0)
-                broken("cannot begin a transaction: %s", db_errmsg(db));
+                fuzz_broken("cannot begin a transaction: %s", db_errmsg(db));
         switch (target) {
         case TARGET_CREATE:
                 fuzz_create(&c, body);

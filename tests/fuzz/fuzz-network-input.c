@@ -33,17 +33,11 @@
  * arithmetic that disagrees with its definition.  Run by tests/fuzz/run;
  * seeds live in tests/fuzz/corpus/fuzz-network-input/.
  */
-#include "api/api_error.h"
 #include "api/api_schema.h"
-#include "core/config.h"
-#include "db/db.h"
+#include "fuzz_service.h"
 #include "network/network_internal.h"
 #include "util/buf.h"
-#include "util/embed.h"
-#include "util/jx.h"
-#include "util/log.h"
 
-#include <dirent.h>
 #include <inttypes.h>
 
 #define OWNER_PROJECT "f0220e4b0d6e4d1c9c4ce8f3b3a4c0aa"
@@ -77,76 +71,21 @@ static const char *const schema_names[_TARGET_MAX] = {
 extern const EmbeddedFile network_api_schemas[];
 
 static const json_t *schemas[_TARGET_MAX];
-static char *state_dir;
 static Db *db;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static _noreturn_ _printf_(1, 2) void broken(const char *fmt, ...) {
-        va_list ap;
-
-        fputs("fuzz-network-input: ", stderr);
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        fputc('\n', stderr);
-        abort();
-}
-
-static void dir_remove(const char *dir) {
-        DIR *d = opendir(dir);
-        struct dirent *de;
-
-        if (d) {
-                while ((de = readdir(d)))
-                        if (!streq(de->d_name, ".") && !streq(de->d_name, "..")) {
-                                _cleanup_free_ char *p = xasprintf("%s/%s", dir, de->d_name);
-                                if (unlink(p) < 0 && errno == EISDIR)
-                                        dir_remove(p);
-                        }
-                closedir(d);
-        }
-        (void) rmdir(dir);
-}
-
-static void state_dir_cleanup(void) {
-        db = db_close(db);
-        network_config_done();
-        if (state_dir)
-                dir_remove(state_dir);
-        free(state_dir);
-        state_dir = NULL;
-}
-
+/* An admin is of OWNER_PROJECT, a member of OTHER_PROJECT. */
 static void ctx_setup(Ctx *c, bool admin) {
-        char **roles = xcalloc(4, sizeof(char *));
-
-        roles[0] = xstrdup("reader");
-        roles[1] = xstrdup("member");
-        if (admin)
-                roles[2] = xstrdup("admin");
-        ctx_init(c, db);
-        c->auth = (Auth) {
-                .authenticated = true,
-                .user_id = xstrdup(admin ? "fuzz-admin" : "fuzz-user"),
-                .user_name = xstrdup(admin ? "fuzz-admin" : "fuzz-user"),
-                .user_domain_id = xstrdup("default"),
-                .project_id = xstrdup(admin ? OWNER_PROJECT : OTHER_PROJECT),
-                .project_domain_id = xstrdup("default"),
-                .roles = roles,
-                .is_admin = admin,
-                .is_member = true,
-                .is_reader = true,
-                .token = xstrdup("fuzz-token"),
-        };
+        fuzz_ctx(c, db, admin ? OWNER_PROJECT : OTHER_PROJECT, admin);
 }
 
 static json_t *parse_or_die(const char *text) {
         json_error_t err;
         json_t *j = jx_parse(text, strlen(text), &err);
         if (!j)
-                broken("fixture JSON does not parse: %s", err.text);
+                fuzz_broken("fixture JSON does not parse: %s", err.text);
         return j;
 }
 
@@ -162,41 +101,23 @@ static void fixture(Ctx *c, const ResDef *d, const char *text) {
                 r = d->after(c, obj, NULL);
         if (r < 0) {
                 db_rollback(db);
-                broken("cannot create the fixed %s: %s", d->singular, c->error_message ? c->error_message : "?");
+                fuzz_broken("cannot create the fixed %s: %s", d->singular, c->error_message ? c->error_message : "?");
         }
         if (db_commit(db) < 0)
-                broken("cannot commit the fixed %s", d->singular);
+                fuzz_broken("cannot commit the fixed %s", d->singular);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
-        const char *tmp = getenv("TMPDIR");
         static Config cfg; /* the service keeps it: it lives as long as the process */
         Ctx c;
-        int r;
 
-        api_schema_register(network_api_schemas);
-        for (size_t i = 0; i < ELEMENTSOF(schema_names); i++)
-                if (schema_names[i] && !(schemas[i] = api_schema_get(schema_names[i])))
-                        broken("schema %s is not embedded", schema_names[i]);
-        log_set_level(LOG_LEVEL_ERROR);
-
-        state_dir = xasprintf("%s/gureum-fuzz-XXXXXX", isempty(tmp) ? "/tmp" : tmp);
-        if (!mkdtemp(state_dir))
-                broken("mkdtemp %s: %s", state_dir, strerror(errno));
-        atexit(state_dir_cleanup);
-
-        config_defaults(&cfg);
-        free(cfg.state_dir);
-        cfg.state_dir = xstrdup(state_dir);
+        fuzz_schemas(network_api_schemas, schema_names, ELEMENTSOF(schema_names), schemas);
+        db = fuzz_state_open(&cfg);
         free(cfg.network_bridge_mappings);
         cfg.network_bridge_mappings = xstrdup("public:gt-ext");
         if (network_config_load(&cfg) < 0)
-                broken("cannot load the [network] config");
-        r = db_open(cfg.db_connection, cfg.state_dir, &db);
-        if (r < 0)
-                broken("cannot open the database in %s: %s", state_dir, strerror(-r));
-        if (db_migrate(db) < 0)
-                broken("database migration failed: %s", db_errmsg(db));
+                fuzz_broken("cannot load the [network] config");
+        atexit(network_config_done);
 
         ctx_setup(&c, true);
         fixture(&c, &res_network, "{\"id\": \"" NETWORK_ID "\", \"name\": \"fuzz\", \"shared\": true}");
@@ -214,14 +135,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 
 /* The error body the API would render for a failure; one that cannot be built would abort the daemon. */
 static void check_message(const char *what, int code, ResourceKind kind, const char *msg) {
-        _cleanup_json_ json_t *body = NULL;
-        _cleanup_free_ char *text = NULL;
-
-        if (!msg)
-                return;
-        body = api_error_body(API_STYLE_NEUTRON, api_error_lookup(code, kind, API_STYLE_NEUTRON), msg);
-        if (!body || !(text = jx_dump(body)))
-                broken("%s makes an error body that cannot be rendered: \"%s\"", what, msg);
+        fuzz_check_message(what, API_STYLE_NEUTRON, code, kind, msg);
 }
 
 /* A failure must be the client's (never a 5xx) with a message that renders. */
@@ -229,7 +143,7 @@ static void check_call(const char *what, Ctx *c, int r) {
         if (r >= 0)
                 return;
         if (api_error_lookup(r, c->error_resource, API_STYLE_NEUTRON)->status >= 500)
-                broken("%s answered client input with a server error (%s): %s", what, strerror(-r),
+                fuzz_broken("%s answered client input with a server error (%s): %s", what, strerror(-r),
                        c->error_message ? c->error_message : "(no message)");
         check_message(what, r, c->error_resource, c->error_message);
         ctx_clear_error(c);
@@ -246,29 +160,29 @@ static void fuzz_inet(const char *text) {
 
         if (inet_addr_parse(text, &a) >= 0) {
                 if (inet_addr_parse(inet_addr_format(&a, buf), &b) < 0 || inet_addr_cmp(&a, &b) != 0)
-                        broken("address \"%s\" does not survive formatting as \"%s\"", text, buf);
+                        fuzz_broken("address \"%s\" does not survive formatting as \"%s\"", text, buf);
                 if (!streq(text, buf) && inet_addr_parse(buf, &b) >= 0 && !streq(inet_addr_format(&b, buf), buf))
-                        broken("the canonical form of \"%s\" is not stable", text);
+                        fuzz_broken("the canonical form of \"%s\" is not stable", text);
         }
         for (int strict = 0; strict < 2; strict++)
                 if (inet_prefix_parse(text, strict, &p, &host_bits) >= 0) {
                         if (p.len > inet_bits(p.addr.version))
-                                broken("prefix \"%s\" has length %u", text, p.len);
+                                fuzz_broken("prefix \"%s\" has length %u", text, p.len);
                         if (strict && host_bits)
-                                broken("strict parsing accepted host bits in \"%s\"", text);
+                                fuzz_broken("strict parsing accepted host bits in \"%s\"", text);
                         if (inet_prefix_parse(inet_prefix_format(&p, buf), true, &q, NULL) < 0 || q.len != p.len ||
                             inet_addr_cmp(&p.addr, &q.addr) != 0)
-                                broken("prefix \"%s\" does not survive formatting as \"%s\"", text, buf);
+                                fuzz_broken("prefix \"%s\" does not survive formatting as \"%s\"", text, buf);
                         if (!inet_prefix_contains(&p, &p.addr) || !inet_prefix_overlaps(&p, &q))
-                                broken("prefix \"%s\" does not contain itself", text);
+                                fuzz_broken("prefix \"%s\" does not contain itself", text);
                 }
         if (mac_parse(text, m) >= 0) {
                 if ((m[0] & 1) || mac_parse(mac_format(m, mbuf), m2) < 0 || memcmp(m, m2, 6) != 0)
-                        broken("MAC \"%s\" is multicast or does not survive formatting as \"%s\"", text, mbuf);
+                        fuzz_broken("MAC \"%s\" is multicast or does not survive formatting as \"%s\"", text, mbuf);
                 InetPrefix slaac;
                 if (inet_prefix_parse("fd00::/64", true, &slaac, NULL) < 0 || inet_addr_eui64(&slaac, m, &a) < 0 ||
                     !inet_prefix_contains(&slaac, &a) || !inet_addr_is_eui64(&a))
-                        broken("the SLAAC address of MAC \"%s\" is wrong", text);
+                        fuzz_broken("the SLAAC address of MAC \"%s\" is wrong", text);
         }
 }
 
@@ -281,7 +195,7 @@ static void check_compacted(const char *what, const NetPrefixSet *s) {
         for (size_t i = 0; i < s->n; i++)
                 for (size_t j = i + 1; j < s->n; j++)
                         if (s->v[i].addr.version == s->v[j].addr.version && inet_prefix_overlaps(&s->v[i], &s->v[j]))
-                                broken("%s: compacted blocks %zu and %zu overlap", what, i, j);
+                                fuzz_broken("%s: compacted blocks %zu and %zu overlap", what, i, j);
 }
 
 static void fuzz_prefixes(const char *text) {
@@ -303,11 +217,11 @@ static void fuzz_prefixes(const char *text) {
         check_compacted("free", &free_blocks);
         for (size_t i = 0; i < free_blocks.n; i++) {
                 if (!network_prefixes_contain(&pool, &free_blocks.v[i]))
-                        broken("a free block is outside the pool");
+                        fuzz_broken("a free block is outside the pool");
                 for (size_t j = 0; j < used.n; j++)
                         if (free_blocks.v[i].addr.version == used.v[j].addr.version &&
                             inet_prefix_overlaps(&free_blocks.v[i], &used.v[j]))
-                                broken("a free block overlaps a used prefix");
+                                fuzz_broken("a free block overlaps a used prefix");
         }
         /* The free blocks and the used prefixes together cover the pool. */
         for (size_t i = 0; i < free_blocks.n; i++)
@@ -315,7 +229,7 @@ static void fuzz_prefixes(const char *text) {
         for (size_t i = 0; i < used.n; i++)
                 network_prefixes_add(&both, &used.v[i]);
         if (!network_prefixes_cover(&both, &pool))
-                broken("free blocks and used prefixes do not cover the pool");
+                fuzz_broken("free blocks and used prefixes do not cover the pool");
         for (unsigned len = 0; len <= 128; len += 7) {
                 InetPrefix got;
                 if (!network_prefixes_pick(&free_blocks, len, &got))
@@ -324,7 +238,7 @@ static void fuzz_prefixes(const char *text) {
                 for (size_t i = 0; i < free_blocks.n; i++)
                         inside = inside || holds(&free_blocks.v[i], &got);
                 if (got.len != len || !inside)
-                        broken("picked a /%u that is not inside a free block", len);
+                        fuzz_broken("picked a /%u that is not inside a free block", len);
         }
         network_prefixes_done(&pool);
         network_prefixes_done(&used);
@@ -342,30 +256,30 @@ static void check_network(const char *what) {
         if (db_query_int(db, &n,
                          "SELECT COUNT(*) FROM port_ips i JOIN subnets s ON s.id = i.subnet_id WHERE s.network_id <> i.network_id",
                          "") < 0 || n)
-                broken("%s: an address is on a subnet of another network", what);
+                fuzz_broken("%s: an address is on a subnet of another network", what);
         if (db_query(db, &s, "SELECT i.ip_address, s.cidr FROM port_ips i JOIN subnets s ON s.id = i.subnet_id", "") < 0)
-                broken("%s: cannot read addresses", what);
+                fuzz_broken("%s: cannot read addresses", what);
         while (db_step(s) > 0) {
                 InetAddr a;
                 InetPrefix p;
                 if (inet_addr_parse(db_col_text(s, 0), &a) < 0 || inet_prefix_parse(db_col_text(s, 1), true, &p, NULL) < 0 ||
                     !inet_prefix_contains(&p, &a))
-                        broken("%s: address %s is outside its subnet %s", what, db_col_text(s, 0), db_col_text(s, 1));
+                        fuzz_broken("%s: address %s is outside its subnet %s", what, db_col_text(s, 0), db_col_text(s, 1));
         }
         db_stmt_release(TAKE_PTR(s));
         if (db_query(db, &s, "SELECT a.cidr, b.cidr FROM subnets a JOIN subnets b ON a.network_id = b.network_id AND a.id < b.id",
                      "") < 0)
-                broken("%s: cannot read subnets", what);
+                fuzz_broken("%s: cannot read subnets", what);
         while (db_step(s) > 0) {
                 InetPrefix p, q;
                 if (inet_prefix_parse(db_col_text(s, 0), true, &p, NULL) < 0 ||
                     inet_prefix_parse(db_col_text(s, 1), true, &q, NULL) < 0 || inet_prefix_overlaps(&p, &q))
-                        broken("%s: subnets %s and %s of one network overlap", what, db_col_text(s, 0), db_col_text(s, 1));
+                        fuzz_broken("%s: subnets %s and %s of one network overlap", what, db_col_text(s, 0), db_col_text(s, 1));
         }
         db_stmt_release(TAKE_PTR(s));
         if (db_query_int(db, &n, "SELECT COUNT(*) FROM (SELECT resource_id FROM network_tags GROUP BY resource_id HAVING COUNT(*) > ?)",
                          "i", (int64_t) NETWORK_TAGS_MAX) < 0 || n)
-                broken("%s: a resource has more than %d tags", what, NETWORK_TAGS_MAX);
+                fuzz_broken("%s: a resource has more than %d tags", what, NETWORK_TAGS_MAX);
 }
 
 /* The gateway of a written subnet is outside its pools. */
@@ -374,12 +288,12 @@ static void check_subnet(const char *what, const json_t *subnet) {
         Ctx c;
         ctx_init(&c, db);
         if (network_subnet_info(&c, subnet, &info) < 0)
-                broken("%s: the subnet reads back unparsable", what);
+                fuzz_broken("%s: the subnet reads back unparsable", what);
         ctx_done(&c);
         for (size_t i = 0; info.has_gateway && i < info.n_pools; i++)
                 if (inet_addr_cmp(&info.gateway, &info.pools[i].start) >= 0 &&
                     inet_addr_cmp(&info.gateway, &info.pools[i].end) <= 0)
-                        broken("%s: the gateway is inside an allocation pool", what);
+                        fuzz_broken("%s: the gateway is inside an allocation pool", what);
 }
 
 static void fuzz_write(Ctx *c, Target target, const json_t *body) {
@@ -454,7 +368,7 @@ static void fuzz_list(Ctx *c, const char *text) {
 
 static void check_database(void) {
         if (db_exec_script(db, "BEGIN; ROLLBACK;") < 0)
-                broken("an input left a transaction open: %s", db_errmsg(db));
+                fuzz_broken("an input left a transaction open: %s", db_errmsg(db));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -489,14 +403,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 }
                 if (api_schema_validate(schemas[target], body, &msg) < 0) {
                         if (!msg)
-                                broken("%s failed without a message", schema_names[target]);
+                                fuzz_broken("%s failed without a message", schema_names[target]);
                         check_message("a validation message", -EINVAL, RES_NONE, msg);
                         return 0;
                 }
         }
         ctx_setup(&c, admin);
         if (db_begin(db) < 0)
-                broken("cannot begin a transaction: %s", db_errmsg(db));
+                fuzz_broken("cannot begin a transaction: %s", db_errmsg(db));
         if (target == TARGET_LIST)
                 fuzz_list(&c, text);
         else
