@@ -33,16 +33,20 @@ int network_security_group_find(Ctx *c, const char *project_id, const char *name
         return 0;
 }
 
-/* The server's compute ports, oldest first: [{"id", "port_security_enabled"}]. */
+/*
+ * The server's compute ports, oldest first: [{"id", "filtered"}], filtered
+ * when a group can apply to it (port security on, and an address: Nova's
+ * security group requirements).
+ */
 static int device_ports(Ctx *c, const char *server_id, json_t **ret) {
         _cleanup_stmt_ DbStmt *s = NULL;
         _cleanup_json_ json_t *ports = json_array();
         int r = db_query(c->db, &s,
-                         "SELECT id, port_security_enabled FROM ports WHERE device_id = ? AND device_owner LIKE 'compute:%'"
-                         " ORDER BY created_at, id",
+                         "SELECT p.id, p.port_security_enabled AND EXISTS (SELECT 1 FROM port_ips i WHERE i.port_id = p.id)"
+                         " FROM ports p WHERE p.device_id = ? AND p.device_owner LIKE 'compute:%' ORDER BY p.created_at, p.id",
                          "s", server_id);
         while (r >= 0 && (r = db_step(s)) > 0)
-                json_array_append_new(ports, json_pack("{s:s, s:b}", "id", db_col_text(s, 0), "port_security_enabled",
+                json_array_append_new(ports, json_pack("{s:s, s:b}", "id", db_col_text(s, 0), "filtered",
                                                        db_col_int(s, 1) != 0));
         if (r < 0)
                 return res_db_error(c, r, RES_PORT, "reading a server's ports");
@@ -200,7 +204,7 @@ int network_device_security_group_change(Ctx *c, const char *project_id, const c
                 int has = port_has(c, port_id, group_id);
                 if (has < 0)
                         return has;
-                if (add && !json_is_true(json_object_get(port, "port_security_enabled")))
+                if (add && !json_is_true(json_object_get(port, "filtered")))
                         return ctx_error(c, -EINVAL, RES_SERVER,
                                          "Network requires port_security_enabled and subnet associated in order to apply security groups.");
                 if (add && has)

@@ -256,6 +256,14 @@ def test_add_and_remove_security_groups_of_a_server(env, cloud):
     bare = r.json()["server"]["id"]
     env.nova.wait(bare, "ACTIVE", timeout=60)
     action({"server": bare, "addSecurityGroup": {"name": "default"}}, 404, "could not be found as device id")
+    open_net = env.neutron("POST", "/networks", expect=201, json={"network": {
+        "name": "gureum-test-nic-open", "port_security_enabled": False}}).json()["network"]
+    env.neutron("POST", "/subnets", expect=201, json={"subnet": {
+        "network_id": open_net["id"], "cidr": "10.77.11.0/24", "ip_version": 4}})
+    unfiltered = env.active("gureum-test-nic-sgx3", networks=[{"uuid": open_net["id"]}])["id"]
+    action({"server": unfiltered, "addSecurityGroup": {"name": "gureum-test-nic-ssh"}}, 400,
+           "requires port_security_enabled")
+    env.gone(unfiltered)
     assert "security_groups" not in env.nova.call("GET", "/servers/" + bare).json()["server"]
 
     r = env.nova.call("POST", "/servers/%s/action" % sid, {"removeSecurityGroup": {"name": "gureum-test-nic-ssh"}})
