@@ -10,6 +10,7 @@
 #include "net/net_fake.h"
 
 #include "net/net_internal.h"
+#include "util/fault.h"
 
 typedef struct FakeHost {
         char prefix[NET_PREFIX_MAX + 1];
@@ -18,47 +19,22 @@ typedef struct FakeHost {
         struct FakeHost *next;
 } FakeHost;
 
-typedef struct FakeFault {
-        char *op;
-        int code;
-        struct FakeFault *next;
-} FakeFault;
-
 static pthread_mutex_t fake_lock = PTHREAD_MUTEX_INITIALIZER;
 static FakeHost *fake_hosts;
-static FakeFault *fake_faults;
+static FaultQueue fake_faults;
 
-static void unlockp(pthread_mutex_t **m) {
-        if (*m)
-                pthread_mutex_unlock(*m);
-}
 /* Holds the fake's lock until the end of the scope. */
-#define FAKE_LOCKED                                                                   \
-        _cleanup_(unlockp) _unused_ pthread_mutex_t *_held_ = (pthread_mutex_lock(&fake_lock), &fake_lock)
+#define FAKE_LOCKED FAULT_LOCKED(&fake_lock)
 
 void net_fake_fail_next(const char *op, int code) {
         FAKE_LOCKED;
-        FakeFault *f = xcalloc(1, sizeof(*f)), **tail = &fake_faults;
-        f->op = xstrdup(op);
-        f->code = code;
-        while (*tail)
-                tail = &(*tail)->next;
-        *tail = f;
+        fault_queue_push(&fake_faults, op, code);
 }
 
 /* Consumes a queued failure of op.  Called with the lock held. */
 static int take_fault(const char *op, Error *e) {
-        for (FakeFault **p = &fake_faults; *p; p = &(*p)->next) {
-                FakeFault *f = *p;
-                if (!streq(f->op, op))
-                        continue;
-                int code = f->code;
-                *p = f->next;
-                free(f->op);
-                free(f);
-                return error_set(e, code, "Injected failure of the fake data plane's '%s'.", op);
-        }
-        return 0;
+        int code = fault_queue_take(&fake_faults, op);
+        return code ? error_set(e, code, "Injected failure of the fake data plane's '%s'.", op) : 0;
 }
 
 /* The host of prefix, made on first use.  Called with the lock held. */
@@ -164,10 +140,5 @@ void net_fake_reset(void) {
                         json_decref(h->state);
                 free(h);
         }
-        while (fake_faults) {
-                FakeFault *f = fake_faults;
-                fake_faults = f->next;
-                free(f->op);
-                free(f);
-        }
+        fault_queue_clear(&fake_faults);
 }

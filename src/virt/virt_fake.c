@@ -9,6 +9,8 @@
  */
 #include "virt/virt_fake.h"
 
+#include "util/fault.h"
+
 #include <pthread.h>
 #include <strings.h>
 
@@ -29,51 +31,26 @@ typedef struct FakeHost {
         struct FakeHost *next;
 } FakeHost;
 
-typedef struct FakeFault {
-        char *op;
-        int code;
-        struct FakeFault *next;
-} FakeFault;
-
 struct VirtConn {
         FakeHost *host;          /* owned by the host list, never freed while the process runs (reset aside) */
 };
 
 static pthread_mutex_t fake_lock = PTHREAD_MUTEX_INITIALIZER;
 static FakeHost *fake_hosts;
-static FakeFault *fake_faults; /* in the order they were queued */
+static FaultQueue fake_faults;
 
-static void lockp(pthread_mutex_t **m) {
-        if (*m)
-                pthread_mutex_unlock(*m);
-}
 /* Holds the fake's lock until the end of the scope. */
-#define FAKE_LOCKED                                                                   \
-        _cleanup_(lockp) _unused_ pthread_mutex_t *_held_ = (pthread_mutex_lock(&fake_lock), &fake_lock)
+#define FAKE_LOCKED FAULT_LOCKED(&fake_lock)
 
 void virt_fake_fail_next(const char *op, int code) {
         FAKE_LOCKED;
-        FakeFault *f = xcalloc(1, sizeof(*f)), **tail = &fake_faults;
-        f->op = xstrdup(op);
-        f->code = code;
-        while (*tail)
-                tail = &(*tail)->next;
-        *tail = f;
+        fault_queue_push(&fake_faults, op, code);
 }
 
 /* Consumes a queued failure of op, if any.  Called with the lock held. */
 static int take_fault(const char *op, Error *e) {
-        for (FakeFault **p = &fake_faults; *p; p = &(*p)->next) {
-                FakeFault *f = *p;
-                if (!streq(f->op, op))
-                        continue;
-                int code = f->code;
-                *p = f->next;
-                free(f->op);
-                free(f);
-                return error_set(e, code, "Injected failure of the fake driver's '%s'.", op);
-        }
-        return 0;
+        int code = fault_queue_take(&fake_faults, op);
+        return code ? error_set(e, code, "Injected failure of the fake driver's '%s'.", op) : 0;
 }
 
 static FakeHost *host_find(const char *name) {
@@ -382,10 +359,5 @@ void virt_fake_reset(void) {
                 free(h->name);
                 free(h);
         }
-        while (fake_faults) {
-                FakeFault *f = fake_faults;
-                fake_faults = f->next;
-                free(f->op);
-                free(f);
-        }
+        fault_queue_clear(&fake_faults);
 }
