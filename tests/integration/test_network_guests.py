@@ -293,12 +293,15 @@ echo "SPOOFED-IP $ok"
 """
 
 
-# Waits for the EC2 metadata's public-ipv4 (the floating IP associated after boot).
+# Waits for the EC2 metadata's public-ipv4: the floating IP, associated once
+# both guests are ACTIVE, which may take minutes on a loaded machine.  No
+# bound here: the test's wait for USERDATA-EXIT, which starts after the
+# association, is the bound.
 PUBLIC_IPV4_SCRIPT = """#!/bin/sh
-for i in $(seq 1 90); do
+while :; do
     v=$(wget -q -O - http://169.254.169.254/latest/meta-data/public-ipv4)
     if [ -n "$v" ]; then break; fi
-    sleep 2
+    sleep 1
 done
 echo "EC2-PUBLIC-IPV4 $v"
 """
