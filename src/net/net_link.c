@@ -77,8 +77,10 @@ static void link_parse(json_t *o, NetLink *l) {
         info = json_object_get(o, "linkinfo");
         copy_str(l->kind, sizeof(l->kind), jx_string(info, "info_kind"));
         json_t *data = json_object_get(info, "info_data");
-        if (streq(l->kind, "vxlan"))
+        if (streq(l->kind, "vxlan")) {
                 l->vxlan_id = (uint32_t) json_integer_value(json_object_get(data, "id"));
+                l->vxlan_port = (unsigned) json_integer_value(json_object_get(data, "port"));
+        }
         if (streq(l->kind, "vlan"))
                 l->vlan_id = (uint32_t) json_integer_value(json_object_get(data, "id"));
 

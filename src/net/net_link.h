@@ -23,6 +23,7 @@ typedef struct NetLink {
         unsigned mtu;
         bool up;                 /* administratively up (the UP flag) */
         uint32_t vxlan_id;       /* kind vxlan: its VNI */
+        unsigned vxlan_port;     /* kind vxlan: its UDP port */
         uint32_t vlan_id;        /* kind vlan: its id */
         char **addrs;            /* "10.0.0.2/24", canonical; IPv6 link-local (fe80::/10) left out */
         size_t n_addrs;

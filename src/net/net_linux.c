@@ -35,6 +35,9 @@
 #include "util/fileio.h"
 #include "util/jx.h"
 
+/* The UDP port of our VXLAN devices: IANA's (the kernel's default, 8472, is Linux's older one). */
+#define VXLAN_PORT 4789u
+
 static bool need_create(NetApply *a, const NetLink *l, const char *kind) {
         if (!l)
                 return true;
@@ -95,12 +98,24 @@ static int segment_ensure(NetApply *a, const NetNetwork *net, const char *br) {
         }
         bool created = need_create(a, l, vxlan ? "vxlan" : "vlan");
         if (created && vxlan) {
+                /* The kernel allows one device per VNI and port: say who holds it, and what to change. */
+                for (size_t i = 0; i < a->root.n; i++) {
+                        const NetLink *o = &a->root.v[i];
+                        if (streq(o->kind, "vxlan") && o->vxlan_id == net->segmentation_id &&
+                            o->vxlan_port == VXLAN_PORT && !streq(o->name, dev))
+                                return error_set(a->e, -EEXIST, "Network %s cannot have VXLAN identifier %u: the "
+                                                 "device %s of this host holds it (vni_min and vni_max in "
+                                                 "[network] choose the range this cloud takes them from).",
+                                                 net->id, net->segmentation_id, o->name);
+                }
                 /*
                  * Local only for now: no remote VTEPs, so the device
                  * listens on loopback, where nobody outside can inject
                  * frames into the network; learning off, as Neutron does.
                  */
-                r = net_ip(a->e, NULL, "link", "add", dev, "type", "vxlan", "id", id, "dstport", "4789", "local",
+                char port[8];
+                snprintf(port, sizeof(port), "%u", VXLAN_PORT);
+                r = net_ip(a->e, NULL, "link", "add", dev, "type", "vxlan", "id", id, "dstport", port, "local",
                            "127.0.0.1", "nolearning", NULL);
                 if (r < 0)
                         return r;

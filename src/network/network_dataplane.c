@@ -6,8 +6,11 @@
  * pokes it and every RESYNC_USEC besides, so drift (a bridge or
  * namespace deleted by hand, a dnsmasq killed) is repaired without any
  * API call.  Only after an apply succeeded does it publish what that
- * implies: ports and floating IPs ACTIVE, the namespaces the metadata
- * service may listen in.
+ * implies: ports and floating IPs ACTIVE.  The namespaces the metadata
+ * service listens in are published after every pass, failed or not: the
+ * driver goes on past a network it cannot make (a VXLAN identifier some
+ * other device of the host holds), and the guests of every other network
+ * must not lose their metadata to it.
  */
 #include "network/network_state.h"
 #include "util/log.h"
@@ -32,7 +35,7 @@ static struct {
         char *driver_name;
         char *host;
         NetNames names;
-        json_t *metadata;        /* [{"network_id", "netns"}] after the last apply */
+        json_t *metadata;        /* [{"network_id", "netns"}] of the last pass */
         char last_error[512];
 } dp = { .lock = PTHREAD_MUTEX_INITIALIZER, .poked = PTHREAD_COND_INITIALIZER,
          .applied_cond = PTHREAD_COND_INITIALIZER };
@@ -155,6 +158,12 @@ static int apply_once(void) {
                         log_warning("network", "the data plane could not be applied: %s", e.message);
                         snprintf(dp.last_error, sizeof(dp.last_error), "%s", e.message);
                 }
+                /* A namespace not there yet is the metadata service's to retry. */
+                json_t *md = metadata_of(&s->state);
+                pthread_mutex_lock(&dp.lock);
+                json_decref(dp.metadata);
+                dp.metadata = md;
+                pthread_mutex_unlock(&dp.lock);
         } else
                 log_warning("network", "the data plane's state could not be read: %s",
                             c.error_message ? c.error_message : "database error");
@@ -165,11 +174,6 @@ static int apply_once(void) {
                 }
                 Publish p = { &s->state };
                 r = res_transaction(&c, "recording the data plane's state", publish_locked, &p);
-                json_t *md = metadata_of(&s->state);
-                pthread_mutex_lock(&dp.lock);
-                json_decref(dp.metadata);
-                dp.metadata = md;
-                pthread_mutex_unlock(&dp.lock);
         }
         network_state_free(s);
         ctx_done(&c);
