@@ -7,6 +7,7 @@ import ctypes
 import ctypes.util
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -142,11 +143,52 @@ def free_port():
         return s.getsockname()[1]
 
 
+NET_TOOL = os.path.join(BUILD, "tests", "tools", "net-tool")
+_TAGS_TAKEN = set()
+
+
+def dataplane_tag():
+    """Two hex digits that no other cloud of this test run holds and no
+    leftover on the host carries.  A linux data plane's names (g<tag>-),
+    its outside world's (h<tag>-) and its VXLAN identifiers (vni_range)
+    derive from it, so two clouds alive at once never share a device, a
+    namespace or a VNI: the kernel lets one VXLAN device hold a VNI."""
+    seen = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout + \
+        subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    free = [t for t in ("%02x" % i for i in range(256))
+            if t not in _TAGS_TAKEN and "g%s-" % t not in seen and "h%s-" % t not in seen]
+    tag = secrets.choice(free)
+    _TAGS_TAKEN.add(tag)
+    return tag
+
+
+def vni_range(tag):
+    """The VXLAN identifiers of the cloud with this tag: 16 of its own, above those of a real cloud's first networks."""
+    first = 4096 + int(tag, 16) * 16
+    return first, first + 15
+
+
+def net_teardown(prefix, state_dir=None):
+    """Removes whatever carries the data plane's prefix, also when the cloud did not stop cleanly."""
+    scratch = tempfile.mkdtemp(prefix="gureum-test-net-")
+    try:
+        subprocess.run([NET_TOOL, "--prefix", prefix, "--state-dir", state_dir or scratch, "teardown"],
+                       check=False, capture_output=True)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 class Cloud:
-    def __init__(self, password="test-admin-pw", extra_config=None, virt="fake", dataplane="fake"):
+    def __init__(self, password="test-admin-pw", extra_config=None, virt="fake", dataplane="fake", net_tag=None):
         """virt is the compute driver: "fake" (no guests, the default for API
         tests) or "libvirt" (real guests; scripts/start-libvirt must have run).
-        dataplane is the network's: "fake" (records only) or "linux"."""
+        dataplane is the network's: "fake" (records only) or "linux", whose
+        names (net_prefix, g<net_tag>-) and VNIs are this cloud's own
+        (dataplane_tag()) and whose leftovers close() removes."""
+        self.net_prefix = None
+        if dataplane == "linux":
+            self.net_tag = net_tag or dataplane_tag()
+            self.net_prefix = "g%s-" % self.net_tag
         self.state = tempfile.mkdtemp(prefix="gureum-test-")
         self.port = free_port()
         self.password = password
@@ -159,6 +201,9 @@ class Cloud:
                             "--admin-password", password], check=True, stdout=subprocess.DEVNULL)
             with open(os.path.join(self.state, "gureum.conf"), "a") as f:
                 f.write("\n[network]\ndataplane = %s\nbridge_mappings = public:gt-ext\n" % dataplane)
+                if self.net_prefix:
+                    f.write("name_prefix = %s\nvni_min = %d\nvni_max = %d\n"
+                            % ((self.net_prefix,) + vni_range(self.net_tag)))
                 # Last, so extra_config without a section header continues [compute].
                 f.write("\n[compute]\nvirt_driver = %s\n" % virt)
                 if extra_config:
@@ -209,6 +254,8 @@ class Cloud:
         try:
             self.stop()
         finally:
+            if self.net_prefix:
+                net_teardown(self.net_prefix, os.path.join(self.state, "net"))
             shutil.rmtree(self.state, ignore_errors=True)
 
     def read_log(self):

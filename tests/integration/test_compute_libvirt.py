@@ -24,7 +24,6 @@ Every domain and file is removed at the end, also when a test fails
 import base64
 import json
 import os
-import secrets
 import shutil
 import signal
 import subprocess
@@ -37,7 +36,7 @@ import pytest
 
 from compute_cloud import (NANO, LibvirtCloud, Nova, domain_state, domains, purge_guests, server_ids,
                            upload_test_image)
-from gureum_cloud import BUILD, ROOT, free_port
+from gureum_cloud import BUILD, ROOT, dataplane_tag, free_port, net_teardown, vni_range
 
 pytestmark = pytest.mark.guest
 
@@ -194,8 +193,10 @@ def test_run_cloud_serves_and_registers_the_test_image(tmp_path):
     port = free_port()
     log = open(tmp_path / "run.log", "wb")
     # Our own names for the data plane and the outside world, not a real cloud's gr- and gureum-.
-    tag = secrets.token_hex(1)
-    names = dict(os.environ, GUREUM_NAME_PREFIX="g%s-" % tag, GUREUM_OUTSIDE_PREFIX="h%s-" % tag)
+    tag = dataplane_tag()
+    vni_min, vni_max = vni_range(tag)
+    names = dict(os.environ, GUREUM_NAME_PREFIX="g%s-" % tag, GUREUM_OUTSIDE_PREFIX="h%s-" % tag,
+                 GUREUM_VNI_MIN=str(vni_min), GUREUM_VNI_MAX=str(vni_max))
     proc = subprocess.Popen([os.path.join(ROOT, "scripts", "run-cloud"), BUILD, state, "127.0.0.1:%d" % port],
                             stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=names)
     cloud = types.SimpleNamespace(state=state, url="http://127.0.0.1:%d" % port)
@@ -259,7 +260,6 @@ def test_run_cloud_serves_and_registers_the_test_image(tmp_path):
             proc.wait()
         log.close()
         purge_guests(cloud, ids)
-        subprocess.run([os.path.join(BUILD, "tests", "tools", "net-tool"), "--prefix", names["GUREUM_NAME_PREFIX"],
-                        "--state-dir", os.path.join(state, "net"), "teardown"], capture_output=True)
+        net_teardown(names["GUREUM_NAME_PREFIX"], os.path.join(state, "net"))
         subprocess.run([os.path.join(ROOT, "scripts", "outside-world"), "--remove"], env=names, capture_output=True)
         shutil.rmtree(state, ignore_errors=True)

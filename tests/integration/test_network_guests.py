@@ -12,19 +12,17 @@ data plane together, driven through the Compute and Networking APIs.
   metadata (no config drive here, so the guest takes its user data from
   there).
 
-Safety: the data plane of this cloud names everything with a prefix of
-this run (g<hex>-); the guests are gureum-<uuid> domains of this cloud
-only.  Addresses live in the guests and the data plane's namespaces; the
-root namespace gets none.  Everything is removed at the end, also when a
+Safety: the data plane of each cloud names everything with a prefix of
+its own (g<hex>-) and takes VXLAN identifiers of its own (both clouds of
+this module are alive at once, and the kernel lets one device hold a
+VNI: gureum_cloud.dataplane_tag); the guests are gureum-<uuid> domains
+of these clouds only.  Addresses live in the guests and the data plane's
+namespaces; the root namespace gets none.  Everything is removed at the end, also when a
 test fails: the guests (LibvirtCloud), then whatever carries the prefix
 (net-tool teardown).  A few minutes under TCG.
 """
 import base64
-import os
-import secrets
-import shutil
 import subprocess
-import tempfile
 import time
 import uuid
 
@@ -32,12 +30,11 @@ import pytest
 import requests
 
 from compute_cloud import NANO, LibvirtCloud, Nova, kill9, upload_test_image
-from gureum_cloud import BUILD
+from gureum_cloud import dataplane_tag
 
 pytestmark = pytest.mark.guest
 
 BOOT_TIMEOUT = 300   # TCG on 2 shared cores: generous
-NET_TOOL = os.path.join(BUILD, "tests", "tools", "net-tool")
 
 
 def user_data(script):
@@ -46,31 +43,13 @@ def user_data(script):
 
 @pytest.fixture(scope="module")
 def cloud():
-    prefix = "g%s-" % secrets.token_hex(1)
-    c = None
+    c = LibvirtCloud(dataplane="linux", extra_config="\nforce_config_drive = false\n")
     try:
-        c = LibvirtCloud(dataplane="linux", extra_config=(
-            "\nforce_config_drive = false\n[network]\nname_prefix = %s\n" % prefix))
-        c.prefix = prefix
         token, _ = c.token()
         c.image_id = upload_test_image(c, token, "gureum-test-net")
         yield c
     finally:
-        try:
-            if c:
-                c.close()
-        finally:
-            net_teardown(prefix)
-
-
-def net_teardown(prefix):
-    """Removes whatever carries the data plane's prefix, also when the cloud did not stop cleanly."""
-    scratch = tempfile.mkdtemp(prefix="gureum-test-net-")
-    try:
-        subprocess.run([NET_TOOL, "--prefix", prefix, "--state-dir", scratch, "teardown"], check=False,
-                       capture_output=True)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        c.close()
 
 
 class Tenant:
@@ -245,14 +224,13 @@ def until(fn, what, timeout=120):
 @pytest.fixture(scope="module")
 def routed():
     """A cloud whose external network "public" is the provider bridge of an outside namespace."""
-    tag = secrets.token_hex(1)
-    prefix = "g%s-" % tag
+    tag = dataplane_tag()
     outside = Outside(tag)
     c = None
     try:
-        c = LibvirtCloud(dataplane="linux", extra_config=(
-            "\n[network]\nname_prefix = %s\nbridge_mappings = public:%s\n" % (prefix, outside.bridge)))
-        c.prefix, c.outside = prefix, outside
+        c = LibvirtCloud(dataplane="linux", net_tag=tag,
+                         extra_config="\n[network]\nbridge_mappings = public:%s\n" % outside.bridge)
+        c.outside = outside
         admin, _ = c.token()
         c.image_id = upload_test_image(c, admin, "gureum-test-net")
         h = {"X-Auth-Token": admin}
@@ -270,7 +248,6 @@ def routed():
             if c:
                 c.close()
         finally:
-            net_teardown(prefix)
             outside.close()
 
 
@@ -293,6 +270,20 @@ echo "SPOOFED-IP $ok"
 """
 
 
+# Waits for the EC2 metadata's public-ipv4: the floating IP, associated once
+# both guests are ACTIVE, which may take minutes on a loaded machine.  No
+# bound here: the test's wait for USERDATA-EXIT, which starts after the
+# association, is the bound.
+PUBLIC_IPV4_SCRIPT = """#!/bin/sh
+while :; do
+    v=$(wget -q -O - http://169.254.169.254/latest/meta-data/public-ipv4)
+    if [ -n "$v" ]; then break; fi
+    sleep 1
+done
+echo "EC2-PUBLIC-IPV4 $v"
+"""
+
+
 def test_router_floating_ip_security_groups_and_recovery(routed):
     cloud, outside = routed, routed.outside
     t = Tenant(cloud, "green", "10.79.0.0/24")
@@ -307,7 +298,8 @@ def test_router_floating_ip_security_groups_and_recovery(routed):
         "security_group_id": sg["id"], "direction": "ingress", "protocol": "tcp", "port_range_min": 22,
         "port_range_max": 22, "remote_ip_prefix": "0.0.0.0/0"}})
     target = t.nova.create("gureum-test-target", cloud.image_id, NANO, networks=[{"uuid": t.net["id"]}],
-                           security_groups=[{"name": "gureum-test-ssh"}])["server"]["id"]
+                           security_groups=[{"name": "gureum-test-ssh"}],
+                           user_data=user_data(PUBLIC_IPV4_SCRIPT))["server"]["id"]
     spoofer = t.boot("gureum-test-spoofer", SPOOF_SCRIPT)
     t.nova.wait(target, "ACTIVE", timeout=BOOT_TIMEOUT)
     t.nova.wait(spoofer, "ACTIVE", timeout=BOOT_TIMEOUT)
@@ -316,6 +308,9 @@ def test_router_floating_ip_security_groups_and_recovery(routed):
                                                             "port_id": port["id"]}})["floatingip"]
     fip_ip = fip["floating_ip_address"]
     t.nova.wait_console(target, r"GUEST-READY hostname=gureum-test-target ", timeout=BOOT_TIMEOUT)
+    # The EC2 metadata has the floating IP as the guest's public-ipv4 once it is associated.
+    out = t.nova.wait_console(target, r"USERDATA-EXIT", timeout=BOOT_TIMEOUT)
+    assert "USERDATA: EC2-PUBLIC-IPV4 %s" % fip_ip in out
 
     # SNAT out, and anti-spoofing: a guest that takes another address is cut off.
     out = t.nova.wait_console(spoofer, r"USERDATA-EXIT", timeout=BOOT_TIMEOUT)
@@ -348,12 +343,12 @@ def test_router_floating_ip_security_groups_and_recovery(routed):
     kill9(cloud)
     bridges = subprocess.run(["ip", "-o", "link", "show", "type", "bridge"], capture_output=True, text=True).stdout
     ours = [line.split(": ")[1].split("@")[0] for line in bridges.splitlines()
-            if line.split(": ")[1].startswith(cloud.prefix)]
+            if line.split(": ")[1].startswith(cloud.net_prefix)]
     assert ours
     for br in ours:
         subprocess.run(["ip", "link", "del", br], check=True)
     namespaces = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.split()
-    for ns in [n for n in namespaces if n.startswith(cloud.prefix)]:
+    for ns in [n for n in namespaces if n.startswith(cloud.net_prefix)]:
         subprocess.run(["ip", "netns", "del", ns], check=True)
     assert not outside.ssh_banner(fip_ip)
     cloud.start()
