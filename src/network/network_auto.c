@@ -127,15 +127,12 @@ int network_auto_topology(Ctx *c, const char *project_id, char **ret_network_id)
 
 /* Removes router_id's legs into network_id's subnets, then the router (its gateway with it). */
 static int router_remove(Ctx *c, const char *router_id, const char *network_id) {
-        _cleanup_stmt_ DbStmt *s = NULL;
-        _cleanup_json_ json_t *subnets = json_array();
+        _cleanup_json_ json_t *subnets = NULL;
         size_t i;
         json_t *v;
-        int r = db_query(c->db, &s, "SELECT id FROM subnets WHERE network_id = ? ORDER BY created_at, id", "s", network_id);
-        while (r >= 0 && (r = db_step(s)) > 0)
-                json_array_append_new(subnets, json_string(db_col_text(s, 0)));
+        int r = network_subnet_ids(c, network_id, &subnets);
         if (r < 0)
-                return res_db_error(c, r, RES_AUTO_TOPOLOGY, "reading an auto-allocated network's subnets");
+                return r;
         json_array_foreach(subnets, i, v) {
                 _cleanup_json_ json_t *info = json_pack("{s:O}", "subnet_id", v);
                 r = network_router_interface_change_locked(c, router_id, info, false);

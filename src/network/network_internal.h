@@ -209,6 +209,11 @@ int network_ips_release(Ctx *c, const char *port_id, const char *subnet_id);
 /* A new MAC address with the base MAC's first three bytes, not in use on network_id. */
 int network_mac_generate(Ctx *c, const char *network_id, char ret[static MAC_TEXT_MAX]);
 
+/* ---- networks (network_net.c) ---- */
+
+/* The ids of network_id's subnets, oldest first: *ret a new array. */
+int network_subnet_ids(Ctx *c, const char *network_id, json_t **ret);
+
 /* ---- subnets (network_subnet.c) ---- */
 
 /* Whether a subnet hands out SLAAC addresses: ipv6 modes slaac or dhcpv6-stateless (Neutron's auto-address subnets). */

@@ -200,6 +200,18 @@ static int network_after(Ctx *c, const json_t *obj, const json_t *old) {
         return r < 0 ? res_db_error(c, r, RES_NETWORK, "allocating a segment") : 0;
 }
 
+int network_subnet_ids(Ctx *c, const char *network_id, json_t **ret) {
+        _cleanup_stmt_ DbStmt *s = NULL;
+        _cleanup_json_ json_t *ids = json_array();
+        int r = db_query(c->db, &s, "SELECT id FROM subnets WHERE network_id = ? ORDER BY created_at, id", "s", network_id);
+        while (r >= 0 && (r = db_step(s)) > 0)
+                json_array_append_new(ids, json_string(db_col_text(s, 0)));
+        if (r < 0)
+                return res_db_error(c, r, RES_NETWORK, "reading a network's subnets");
+        *ret = TAKE_PTR(ids);
+        return 0;
+}
+
 /*
  * A network goes with its subnets and its DHCP port; any other port
  * (a server's NIC, a router's interface) keeps it, as in Neutron.
@@ -216,16 +228,14 @@ static int network_before_delete(Ctx *c, const json_t *old) {
                                  "Unable to complete operation on network %s. There are one or more ports still in use on the network.",
                                  id);
         _cleanup_stmt_ DbStmt *s = NULL;
-        _cleanup_json_ json_t *ports = json_array(), *subnets = json_array();
+        _cleanup_json_ json_t *ports = json_array(), *subnets = NULL;
         if ((r = db_query(c->db, &s, "SELECT id FROM ports WHERE network_id = ?", "s", id)) >= 0)
                 while ((r = db_step(s)) > 0)
                         json_array_append_new(ports, json_string(db_col_text(s, 0)));
-        db_stmt_release(TAKE_PTR(s));
-        if (r >= 0 && (r = db_query(c->db, &s, "SELECT id FROM subnets WHERE network_id = ?", "s", id)) >= 0)
-                while ((r = db_step(s)) > 0)
-                        json_array_append_new(subnets, json_string(db_col_text(s, 0)));
         if (r < 0)
-                return res_db_error(c, r, RES_NETWORK, "reading a network's subnets");
+                return res_db_error(c, r, RES_NETWORK, "reading a network's ports");
+        if ((r = network_subnet_ids(c, id, &subnets)) < 0)
+                return r;
         size_t i;
         json_t *v;
         json_array_foreach(ports, i, v)
@@ -243,12 +253,11 @@ static int network_before_delete(Ctx *c, const json_t *old) {
 }
 
 static void network_decorate(Ctx *c, json_t *obj) {
-        _cleanup_stmt_ DbStmt *s = NULL;
-        json_t *subnets = json_array();
-        if (db_query(c->db, &s, "SELECT id FROM subnets WHERE network_id = ? ORDER BY created_at, id", "s",
-                     jx_string(obj, "id")) >= 0)
-                while (db_step(s) > 0)
-                        json_array_append_new(subnets, json_string(db_col_text(s, 0)));
+        json_t *subnets = NULL;
+        if (network_subnet_ids(c, jx_string(obj, "id"), &subnets) < 0) {
+                ctx_clear_error(c); /* decoration is best effort: the record itself was read */
+                subnets = json_array();
+        }
         json_object_set_new(obj, "subnets", subnets);
         json_object_set_new(obj, "availability_zones", json_pack("[s]", "nova"));
         json_object_set_new(obj, "ipv4_address_scope", json_null());

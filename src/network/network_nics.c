@@ -111,16 +111,25 @@ static int resolve_groups(Ctx *c, const char *project_id, const json_t *groups, 
         return 0;
 }
 
-static int auto_refused(Ctx *c, const char *project_id) {
+/*
+ * Get-me-a-network failed with r: what the deployment or the project
+ * lacks (Neutron's 409s: no default network or pool, addresses or quota
+ * used up) is Nova's 400, told in the log only, as Nova does; anything
+ * else (a database error) stays what it is.
+ */
+static int auto_refused(Ctx *c, const char *project_id, int r) {
+        if (r != -EBUSY && r != -EEXIST && r != -EADDRNOTAVAIL && r != -EDQUOT)
+                return r;
+        log_full(LOG_LEVEL_WARNING, "network", c->request_id, "get-me-a-network for %s: %s", project_id,
+                 c->error_message ? c->error_message : "");
+        ctx_clear_error(c);
         return ctx_error(c, -EINVAL, RES_NETWORK, "Unable to automatically allocate a network for project %s", project_id);
 }
 
 /* Nova asks Neutron whether it could make the project a network (a dry run), and answers 400 if not. */
 static int auto_check(Ctx *c, const char *project_id) {
-        if (network_auto_check(c) >= 0)
-                return 0;
-        ctx_clear_error(c);
-        return auto_refused(c, project_id);
+        int r = network_auto_check(c);
+        return r < 0 ? auto_refused(c, project_id, r) : 0;
 }
 
 int network_nics_check(Ctx *c, const char *project_id, NetworkNicDefault how, const NetworkNicRequest *reqs,
@@ -201,13 +210,8 @@ int network_nics_allocate(Ctx *c, const char *project_id, const char *server_id,
                 _cleanup_free_ char *net_id = NULL, *id = NULL;
                 if (json_array_size(nets) == 1)
                         net_id = xstrdup(jx_string(json_array_get(nets, 0), "id"));
-                else if (how == NETWORK_NICS_AUTO && network_auto_topology(c, project_id, &net_id) < 0) {
-                        /* Nova tells why in its log; the client hears that it could not be done. */
-                        log_full(LOG_LEVEL_WARNING, "network", c->request_id, "get-me-a-network for %s: %s", project_id,
-                                 c->error_message ? c->error_message : "");
-                        ctx_clear_error(c);
-                        return auto_refused(c, project_id);
-                }
+                else if (how == NETWORK_NICS_AUTO && (r = network_auto_topology(c, project_id, &net_id)) < 0)
+                        return auto_refused(c, project_id, r);
                 if (net_id) {
                         if ((r = port_for(c, project_id, server_id, hostname, net_id, NULL, groups, &id)) < 0)
                                 return r;
