@@ -93,7 +93,8 @@ typedef struct NetRouter {
         const NetRouterLeg *legs; /* its interfaces in tenant networks */
         size_t n_legs;
         const NetRouterLeg *gateway; /* its leg on the external network, or NULL */
-        const char *gateway_nexthop; /* the external subnet's gateway, for the default route */
+        const char *gateway_nexthop; /* the external IPv4 subnet's gateway, for the default route */
+        const char *gateway_nexthop6; /* the external IPv6 subnet's gateway, for the IPv6 default route */
         bool enable_snat;
         const NetFloating *floatings;
         size_t n_floatings;

@@ -211,7 +211,9 @@ static int check_router(const NetRouter *rt, Error *e) {
                         return r;
         if (rt->gateway && (r = check_leg(rt, rt->gateway, e)) < 0)
                 return r;
-        if (rt->gateway_nexthop && (r = check_addr("gateway", owner, rt->gateway_nexthop, 0, e)) < 0)
+        if (rt->gateway_nexthop && (r = check_addr("gateway", owner, rt->gateway_nexthop, AF_INET, e)) < 0)
+                return r;
+        if (rt->gateway_nexthop6 && (r = check_addr("IPv6 gateway", owner, rt->gateway_nexthop6, AF_INET6, e)) < 0)
                 return r;
         for (size_t i = 0; i < rt->n_floatings; i++) {
                 if ((r = check_addr("floating IP", owner, rt->floatings[i].floating_ip, AF_INET, e)) < 0 ||

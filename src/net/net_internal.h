@@ -123,6 +123,20 @@ void net_nft_filter_delta(const NetNames *n, const NftFilter *old, const NftFilt
  */
 int net_dnsmasq_argv(const NetNames *n, const NetNetwork *net, const char *dir, char ***ret, Error *e);
 
+/* Files of a router namespace's radvd, under its directory (state_dir/<namespace>). */
+#define NET_RADVD_CONF "radvd.conf"
+#define NET_RADVD_PID "radvd.pid"
+#define NET_RADVD_LOG "radvd.log"
+
+/*
+ * radvd's configuration for router rt of state st (net_radvd.c): appends
+ * nothing when the router has no leg into an IPv6 subnet with an
+ * ipv6_ra_mode (or is down).  Pure.
+ */
+void net_radvd_build(const NetNames *n, const NetState *st, const NetRouter *rt, Buf *out);
+/* radvd's command line, its files in dir: a new NULL-terminated vector (strv_free). */
+char **net_radvd_argv(const char *dir);
+
 /*
  * A driver behind net_open(): NULL members are unsupported.  One apply
  * or teardown runs at a time per NetDriver (net.c holds its lock).

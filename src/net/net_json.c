@@ -226,8 +226,8 @@ static int parse_floating(Parser *p, json_t *o, void *elem) {
 }
 
 static int parse_router(Parser *p, json_t *o, void *elem) {
-        static const char *const keys[] = { "id", "admin_state_up", "legs", "gateway", "gateway_nexthop", "enable_snat",
-                                            "floatings", "routes", NULL };
+        static const char *const keys[] = { "id", "admin_state_up", "legs", "gateway", "gateway_nexthop",
+                                            "gateway_nexthop6", "enable_snat", "floatings", "routes", NULL };
         NetRouter *rt = elem;
         int r = keys_allowed(p, o, keys);
         if (r < 0 || (r = get_str(p, o, "id", &rt->id)) < 0 ||
@@ -245,6 +245,7 @@ static int parse_router(Parser *p, json_t *o, void *elem) {
                 rt->gateway = leg;
         }
         if ((r = get_str(p, o, "gateway_nexthop", &rt->gateway_nexthop)) < 0 ||
+            (r = get_str(p, o, "gateway_nexthop6", &rt->gateway_nexthop6)) < 0 ||
             (r = get_bool(p, o, "enable_snat", true, &rt->enable_snat)) < 0 ||
             (r = get_array(p, o, "floatings", sizeof(NetFloating), parse_floating, (void **) &rt->floatings,
                            &rt->n_floatings)) < 0 ||
@@ -429,6 +430,7 @@ static json_t *router_json(const NetRouter *r) {
         if (r->gateway)
                 json_object_set_new(o, "gateway", leg_json(r->gateway));
         set_str(o, "gateway_nexthop", r->gateway_nexthop);
+        set_str(o, "gateway_nexthop6", r->gateway_nexthop6);
         json_object_set_new(o, "enable_snat", json_boolean(r->enable_snat));
         for (size_t i = 0; i < r->n_floatings; i++) {
                 json_t *f = json_object();

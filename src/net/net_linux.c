@@ -185,7 +185,7 @@ static int tap_ensure(NetApply *a, const NetPort *p) {
         return net_ip(a->e, NULL, "link", "set", "dev", tap, "master", br, "up", NULL);
 }
 
-/* The directories of dnsmasqs under state_dir that carry the prefix. */
+/* The directories of our daemons under state_dir that carry the prefix. */
 static char **state_dirs(NetApply *a) {
         NetNameList l = {};
         DIR *d = a->d->cfg.state_dir ? opendir(a->d->cfg.state_dir) : NULL;
@@ -207,13 +207,14 @@ static void remove_stale(NetApply *a, bool teardown) {
         _cleanup_strv_free_ char **nss = net_netns_list(), **dirs = state_dirs(a);
         int r;
 
-        /* dnsmasq first, while its pid file still says which process is ours; then any other of ours. */
+        /* The daemons first, while their pid files still say which processes are ours; then any other of ours. */
         for (char **dir = dirs; *dir; dir++)
                 if (teardown || !net_name_list_has(&a->keep_ns, *dir)) {
                         _cleanup_free_ char *path = xasprintf("%s/%s", a->d->cfg.state_dir, *dir);
-                        net_dhcp_forget(path);
+                        net_daemons_forget(path);
                 }
-        net_dhcp_reap(a->names, teardown ? NULL : &a->keep_ns);
+        net_daemon_reap(&net_dnsmasq_daemon, a->names, teardown ? NULL : &a->keep_ns);
+        net_daemon_reap(&net_radvd_daemon, a->names, teardown ? NULL : &a->keep_ns);
         for (char **ns = nss; *ns; ns++)
                 if (startswith(*ns, a->names->prefix) && (teardown || !net_name_list_has(&a->keep_ns, *ns))) {
                         r = net_ip(a->e, NULL, "netns", "del", *ns, NULL);

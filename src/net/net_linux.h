@@ -63,17 +63,36 @@ void net_cidr_canonical(const char *s, char buf[static 64]);
 /* The bridge a leg of a router goes into; NULL (and a failure recorded) if there is none. */
 const char *net_leg_bridge(NetApply *a, const NetRouterLeg *leg, bool gateway, char buf[static NET_IFNAME_MAX + 1]);
 
-/* The DHCP namespace, its veth, files and dnsmasq of one network (net_dhcp.c). */
-int net_dhcp_apply(NetApply *a, const NetNetwork *net);
-/* Stops the dnsmasq whose files are in dir, if it is one of ours, and removes dir. */
-void net_dhcp_forget(const char *dir);
+/* A kind of daemon the driver runs inside its namespaces, its files in state_dir/<namespace>/ (net_daemon.c). */
+typedef struct NetDaemon {
+        const char *program;     /* its argv[0] */
+        const char *pid_option;  /* the option naming its pid file, with its "=" */
+        const char *pid_file;    /* that file's name in the daemon's directory */
+        const char *ns_kind;     /* the kind of namespace it serves: NET_NS_DHCP, NET_NS_ROUTER */
+} NetDaemon;
+
+extern const NetDaemon net_dnsmasq_daemon, net_radvd_daemon;
 
 /*
- * Stops every dnsmasq of ours (found by the namespace its --pid-file is
- * named after, wherever the state directory was) that serves a namespace
- * not in keep_ns (NULL: all of them).
+ * Makes d run in ns with exactly argv, its files in dir: a process that
+ * already does is kept (and gets SIGHUP if reload), unless restart;
+ * otherwise it is stopped and a new one started.
  */
-void net_dhcp_reap(const NetNames *n, const NetNameList *keep_ns);
+int net_daemon_ensure(const NetDaemon *d, const char *ns, const char *dir, char *const *argv, bool restart,
+                      bool reload, Error *e);
+/* Stops d whose files are in dir, if it is one of ours. */
+void net_daemon_stop(const NetDaemon *d, const char *dir);
+/* Stops every daemon of ours whose files are in dir, and removes dir. */
+void net_daemons_forget(const char *dir);
+/*
+ * Stops every d of ours (found by the namespace its pid file is named
+ * after, wherever the state directory was) that serves a namespace not
+ * in keep_ns (NULL: all of them).
+ */
+void net_daemon_reap(const NetDaemon *d, const NetNames *n, const NetNameList *keep_ns);
+
+/* The DHCP namespace, its veth, files and dnsmasq of one network (net_dhcp.c). */
+int net_dhcp_apply(NetApply *a, const NetNetwork *net);
 
 /* What the linux driver remembers of the filter ruleset it last loaded (net_filter.c). */
 typedef struct NetFilterMemo {

@@ -759,8 +759,11 @@ int net_nft_router_build(const NetNames *n, const NetRouter *r, Buf *out, Error 
         net_name_table(n, "nat", table);
         if (r->gateway)
                 net_name_if(n, NET_KIND_LEG_INNER, r->gateway->port_id, gw);
-        if (r->gateway && r->enable_snat && !leg_ipv4(r->gateway, gwip))
-                return error_set(e, -EINVAL, "Router %s has SNAT on but no IPv4 address on its gateway.", r->id);
+        /*
+         * SNAT is IPv4's (IPv6 is routed): a gateway on an IPv6-only
+         * external subnet has no address to SNAT to, nor an IPv4 route out.
+         */
+        bool snat = r->gateway && r->enable_snat && leg_ipv4(r->gateway, gwip);
 
         buf_printf(out, "# The NAT of router %s (net_nft_router_build).\n", r->id);
         buf_printf(out, "add table ip %s\ndelete table ip %s\n", table, table);
@@ -791,7 +794,7 @@ int net_nft_router_build(const NetNames *n, const NetRouter *r, Buf *out, Error 
                  */
                 buf_printf(out, "\t\tiifname != \"%s\" oifname != \"%s\" ct status dnat masquerade\n", gw, gw);
         }
-        if (r->gateway && r->enable_snat)
+        if (snat)
                 buf_printf(out, "\t\toifname \"%s\" snat to %s\n", gw, gwip);
         buf_puts(out, "\t}\n}\n");
         return 0;

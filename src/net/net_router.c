@@ -8,16 +8,22 @@
  * on inside the namespace only, the default route through the external
  * subnet's gateway and the extra routes (added as `proto static`, so the
  * routes the router owns are told apart from the kernel's), and the NAT
- * ruleset of net_nft_router_build() loaded with `nft -f -` inside it.
+ * ruleset of net_nft_router_build() loaded with `nft -f -` inside it,
+ * and a radvd (net_radvd.c, a daemon of net_daemon.c) when it announces
+ * IPv6 subnets.
  */
 #include "net/net_linux.h"
 
 #include "net/net_json.h"
 #include "util/exec.h"
+#include "util/fileio.h"
 #include "util/jx.h"
 
 static void linksp_done(NetLinks *l) {
         net_links_done(l);
+}
+static void bufp_done(Buf *b) {
+        buf_done(b);
 }
 
 /* A route as (destination, via), canonical: "0.0.0.0/0", "10.1.0.0/16", "10.0.0.1". */
@@ -268,12 +274,10 @@ static int router_apply(NetApply *a, const NetRouter *rt) {
 
         Route *want = xcalloc(rt->n_routes + 2, sizeof(Route));
         size_t n_want = 0;
-        if (rt->gateway && rt->gateway_nexthop) {
-                NetAddr g;
-                (void) net_addr_parse(rt->gateway_nexthop, &g);
-                if (route_parse(NULL, rt->gateway_nexthop, g.family, &want[n_want]))
-                        n_want++;
-        }
+        if (rt->gateway && rt->gateway_nexthop && route_parse(NULL, rt->gateway_nexthop, AF_INET, &want[n_want]))
+                n_want++;
+        if (rt->gateway && rt->gateway_nexthop6 && route_parse(NULL, rt->gateway_nexthop6, AF_INET6, &want[n_want]))
+                n_want++;
         for (size_t i = 0; i < rt->n_routes; i++)
                 if (route_parse(rt->routes[i].destination, rt->routes[i].nexthop, 0, &want[n_want]))
                         n_want++;
@@ -293,7 +297,37 @@ static int router_apply(NetApply *a, const NetRouter *rt) {
         return first;
 }
 
+/*
+ * The router's radvd (net_radvd.c), checked on every apply, also when
+ * the namespace itself was fresh: a killed radvd comes back too.
+ */
+static int radvd_apply(NetApply *a, const NetRouter *rt) {
+        char ns[64];
+        _cleanup_(bufp_done) Buf conf = {};
+        net_name_router_ns(a->names, rt->id, ns);
+        net_radvd_build(a->names, a->state, rt, &conf);
+        if (!a->d->cfg.state_dir)
+                return conf.len == 0 ? 0 : error_set(a->e, -EINVAL, "Router %s sends router advertisements, but the "
+                                                     "data plane has no state directory for radvd's files.", rt->id);
+        _cleanup_free_ char *dir = xasprintf("%s/%s", a->d->cfg.state_dir, ns);
+        if (conf.len == 0) {
+                net_daemon_stop(&net_radvd_daemon, dir);
+                return 0;
+        }
+        int r = mkdir_p(dir, 0750);
+        if (r < 0)
+                return error_set(a->e, r, "Cannot create %s: %s.", dir, strerror(-r));
+        _cleanup_free_ char *path = xasprintf("%s/" NET_RADVD_CONF, dir);
+        int w = write_file_if_changed(path, conf.data, conf.len, 0640);
+        if (w < 0)
+                return error_set(a->e, w, "Cannot write %s: %s.", path, strerror(-w));
+        _cleanup_strv_free_ char **argv = net_radvd_argv(dir);
+        return net_daemon_ensure(&net_radvd_daemon, ns, dir, argv, false, w > 0, a->e);
+}
+
 int net_router_apply(NetApply *a, const NetRouter *rt) {
         int r = router_apply(a, rt);
+        if (r >= 0)
+                r = radvd_apply(a, rt);
         return r < 0 ? net_apply_fail(a, r) : 0;
 }

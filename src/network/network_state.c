@@ -184,6 +184,19 @@ static int build_leg(Ctx *c, NetStateOwned *s, const json_t *port, NetRouterLeg 
         return 0;
 }
 
+/* The gateway of the external subnet of IP version `version` the gateway port has an address on, or NULL. */
+static int gateway_nexthop(Ctx *c, NetStateOwned *s, const char *gw_port, int version, const char **ret) {
+        _cleanup_stmt_ DbStmt *q = NULL;
+        int r = db_query(c->db, &q,
+                         "SELECT s.gateway_ip FROM port_ips i JOIN subnets s ON s.id = i.subnet_id"
+                         " WHERE i.port_id = ? AND s.gateway_ip IS NOT NULL AND s.ip_version = ?"
+                         " ORDER BY s.created_at, s.id LIMIT 1",
+                         "si", gw_port, (int64_t) version);
+        if (r >= 0 && (r = db_step(q)) > 0)
+                *ret = str(s, db_col_text(q, 0));
+        return r < 0 ? res_db_error(c, r, RES_ROUTER, "reading a router's gateway") : 0;
+}
+
 /* A router's row, read directly: the state reads the tables as they are. */
 static int build_router(Ctx *c, NetStateOwned *s, DbStmt *row, NetRouter *out) {
         const char *id = db_col_text(row, 0), *gw_port = db_col_text(row, 4);
@@ -209,16 +222,10 @@ static int build_router(Ctx *c, NetStateOwned *s, DbStmt *row, NetRouter *out) {
                         if ((r = build_leg(c, s, v, gw)) < 0)
                                 return r;
                         out->gateway = gw;
-                        /* The default route goes to the external subnet's gateway. */
-                        _cleanup_stmt_ DbStmt *q = NULL;
-                        r = db_query(c->db, &q,
-                                     "SELECT s.gateway_ip FROM port_ips i JOIN subnets s ON s.id = i.subnet_id"
-                                     " WHERE i.port_id = ? AND s.gateway_ip IS NOT NULL AND s.ip_version = 4",
-                                     "s", gw_port);
-                        if (r >= 0 && (r = db_step(q)) > 0)
-                                out->gateway_nexthop = str(s, db_col_text(q, 0));
-                        if (r < 0)
-                                return res_db_error(c, r, RES_ROUTER, "reading a router's gateway");
+                        /* The default routes go to the external subnets' gateways, one per IP version. */
+                        if ((r = gateway_nexthop(c, s, gw_port, 4, &out->gateway_nexthop)) < 0 ||
+                            (r = gateway_nexthop(c, s, gw_port, 6, &out->gateway_nexthop6)) < 0)
+                                return r;
                 } else if (streq_ptr(jx_string(v, "device_owner"), OWNER_ROUTER_INTERFACE)) {
                         if ((r = build_leg(c, s, v, &legs[n])) < 0)
                                 return r;

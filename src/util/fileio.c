@@ -102,6 +102,15 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
         return r;
 }
 
+int write_file_if_changed(const char *path, const void *data, size_t len, mode_t mode) {
+        _cleanup_free_ char *cur = NULL;
+        size_t cur_len;
+        if (read_file(path, len + 1, &cur, &cur_len) == 0 && cur_len == len && memcmp(cur, data, len) == 0)
+                return 0;
+        int r = write_file_atomic(path, data, len, mode);
+        return r < 0 ? r : 1;
+}
+
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
         return remove(path) < 0 && errno != ENOENT ? -1 : 0;
 }

@@ -17,6 +17,8 @@ int read_file_tail(const char *path, size_t max, char **ret, size_t *ret_len);
 int write_all(int fd, const void *data, size_t n);
 /* Replaces path with data (mode applies to the new file). */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* write_file_atomic unless path holds exactly data: 1 written, 0 unchanged, or -errno. */
+int write_file_if_changed(const char *path, const void *data, size_t len, mode_t mode);
 /* rm -rf path, without following symbolic links; 0 if it does not exist. */
 int rm_rf(const char *path);
 /* mkdir -p with the given mode for created directories. */

@@ -32,6 +32,7 @@ net-tool teardown.  Everything is removed also when a test fails.
 Run as root: /usr/bin/python3 -m pytest -v tests/integration/test_net_dataplane.py
 """
 
+import ipaddress
 import json
 import os
 import re
@@ -189,6 +190,22 @@ class Host:
         if gateway:
             run("ip", "-n", ns, "route", "replace", "default", "via", gateway)
 
+    def outside(self, *cidrs):
+        """The outside world: a namespace with these addresses on a provider bridge, with no way further
+        out; returns (bridge, namespace)."""
+        bridge, ns, uplink = self.ns("ex"), self.ns("out"), self.ns("up")
+        run("ip", "link", "add", bridge, "type", "bridge")
+        Path(f"/proc/sys/net/ipv6/conf/{bridge}/disable_ipv6").write_text("1")
+        run("ip", "link", "set", bridge, "up")
+        run("ip", "netns", "add", ns)
+        run("ip", "link", "add", uplink, "type", "veth", "peer", "name", "eth0", "netns", ns)
+        run("ip", "link", "set", uplink, "master", bridge, "up")
+        run("ip", "-n", ns, "link", "set", "lo", "up")
+        run("ip", "-n", ns, "link", "set", "eth0", "up")
+        for cidr in cidrs:
+            run("ip", "-n", ns, "addr", "add", cidr, "dev", "eth0", *(["nodad"] if ":" in cidr else []))
+        return bridge, ns
+
     def spawn(self, ns, *cmd):
         """A long-running process in ns, in a session of its own (killed by its group at the end)."""
         p = subprocess.Popen(["ip", "netns", "exec", ns, *map(str, cmd)], stdin=subprocess.PIPE,
@@ -237,12 +254,17 @@ class Host:
         nss = [line.split()[0] for line in run("ip", "netns", "list").stdout.splitlines()]
         tables = [line for line in run("nft", "list", "tables").stdout.splitlines()]
         procs = [line for line in run("ps", "-eo", "pid,stat,args").stdout.splitlines()
-                 if "dnsmasq" in line and self.prefix + "dhcp-" in line and " Z" not in line]
+                 if (("dnsmasq" in line and self.prefix + "dhcp-" in line) or
+                     ("radvd" in line and self.prefix + "r-" in line)) and " Z" not in line]
         return ([x for x in links if x.startswith(self.prefix)] + [x for x in nss if x.startswith(self.prefix)] +
                 [x for x in tables if " " + self.prefix in x] + procs)
 
     def dnsmasq_pid(self, net_id):
         f = self.state_dir / self.dhcp_ns(net_id) / "dnsmasq.pid"
+        return int(f.read_text().strip()) if f.exists() else None
+
+    def radvd_pid(self, router_id):
+        f = self.state_dir / self.router_ns(router_id) / "radvd.pid"
         return int(f.read_text().strip()) if f.exists() else None
 
     # ---- cleanup, whatever happened ----
@@ -460,19 +482,7 @@ def test_anti_spoofing(host):
 def test_router_snat_and_floating_ip(host):
     """Out through the router's SNAT; in through a floating IP, and not once it is gone."""
     ext_id, net_id, router_id = new_id(), new_id(), new_id()
-    # The outside world: a namespace on the provider bridge, with no way further out.
-    ext_bridge = host.ns("ex")
-    outside = host.ns("out")
-    run("ip", "link", "add", ext_bridge, "type", "bridge")
-    Path(f"/proc/sys/net/ipv6/conf/{ext_bridge}/disable_ipv6").write_text("1")
-    run("ip", "link", "set", ext_bridge, "up")
-    run("ip", "netns", "add", outside)
-    uplink = host.ns("up")
-    run("ip", "link", "add", uplink, "type", "veth", "peer", "name", "eth0", "netns", outside)
-    run("ip", "link", "set", uplink, "master", ext_bridge, "up")
-    run("ip", "-n", outside, "link", "set", "lo", "up")
-    run("ip", "-n", outside, "link", "set", "eth0", "up")
-    run("ip", "-n", outside, "addr", "add", "172.24.4.1/24", "dev", "eth0")
+    ext_bridge, outside = host.outside("172.24.4.1/24")
 
     p1 = port(net_id, "fa:16:3e:00:30:0a", "10.0.0.10", [ICMP_IN, allow_from(proto="tcp", port_min=8080)])
     ext = network(ext_id, cidr="172.24.4.0/24", gateway="172.24.4.1", net_type="flat",
@@ -511,6 +521,69 @@ def test_router_snat_and_floating_ip(host):
     run("ip", "-n", outside, "neigh", "flush", "all")
     assert host.tcp_request(outside, "172.24.4.10", 8080, timeout=2) is None
     wait_until(lambda: host.tcp_request(vm1, "172.24.4.1", 7000) == "172.24.4.2", "SNAT back to 172.24.4.2")
+
+
+def eui64(prefix, mac):
+    """The SLAAC address a NIC with this MAC takes in an IPv6 /64."""
+    b = bytearray(int(x, 16) for x in mac.split(":"))
+    b[0] ^= 2
+    iid = int.from_bytes(bytes(b[:3]) + b"\xff\xfe" + bytes(b[3:]), "big")
+    return str(ipaddress.IPv6Network(prefix).network_address + iid)
+
+
+def ipv6_network(net_id, prefix, ra_mode="slaac"):
+    """A network with one IPv6 subnet and no DHCP: what its VMs learn, they learn from the router."""
+    return {"id": net_id, "type": "vxlan", "mtu": 1450, "segmentation_id": secrets.randbelow(1000000) + 1000,
+            "subnets": [{"id": new_id(), "ip_version": 6, "cidr": prefix, "gateway_ip": prefix.split("/")[0] + "1",
+                         "enable_dhcp": False, "ipv6_ra_mode": ra_mode, "ipv6_address_mode": ra_mode}],
+            "hosts": [], "dns_domain": "openstacklocal", "metadata": False}
+
+
+def test_router_advertises_ipv6_subnets(host):
+    """A router announces its SLAAC subnets: VMs of two IPv6 networks take their addresses and their
+    default route from its advertisements and reach each other through it, and the outside through its
+    IPv6 default route (routed, not NATed); a killed radvd comes back; a removed router leaves none."""
+    router_id, ext_id = new_id(), new_id()
+    ext_bridge, outside = host.outside("fd00:ff::1/64")
+    run("ip", "-n", outside, "-6", "route", "add", "fd00:61::/64", "via", "fd00:ff::2")  # the upstream's route
+    ext = network(ext_id, net_type="flat", physical_bridge=ext_bridge, dhcp=False)
+    ext["subnets"] = [{"id": new_id(), "ip_version": 6, "cidr": "fd00:ff::/64", "gateway_ip": "fd00:ff::1",
+                       "enable_dhcp": False}]
+    router = {"id": router_id, "legs": [], "floatings": [], "enable_snat": False, "gateway_nexthop6": "fd00:ff::1",
+              "gateway": {"port_id": new_id(), "network_id": ext_id, "mac": "fa:16:3e:00:60:ee",
+                          "ips": ["fd00:ff::2/64"]}}
+    state = {"networks": [ext], "ports": [], "routers": [router]}
+    vms, addrs = [], []
+    for i, prefix in enumerate(("fd00:61::/64", "fd00:62::/64")):
+        net_id, mac = new_id(), "fa:16:3e:00:60:%02x" % (10 + i)
+        addrs.append(eui64(prefix, mac))
+        p = port(net_id, mac, addrs[-1], [allow_from("::/0", proto="icmpv6", ethertype=6)])
+        state["networks"].append(ipv6_network(net_id, prefix))
+        state["ports"].append(p)
+        state["routers"][0]["legs"].append({"port_id": new_id(), "network_id": net_id,
+                                            "mac": "fa:16:3e:00:60:%02x" % (1 + i), "ips": [prefix[:-3] + "1/64"]})
+        vms.append(host.vm("vm%d" % (i + 1), p))
+    host.apply(state)
+
+    for vm, addr in zip(vms, addrs):
+        wait_until(lambda: addr in run("ip", "-n", vm, "-6", "addr", "show", "dev", "eth0").stdout and
+                   "proto ra" in run("ip", "-n", vm, "-6", "route", "show", "default").stdout,
+                   f"{vm} to take {addr} and a default route from the router")
+    host.wait_ping(vms[0], addrs[1])  # across the router
+    host.wait_ping(vms[1], addrs[0])
+    host.wait_ping(vms[0], "fd00:ff::1")  # out, by the router's IPv6 default route
+    host.never_ping(vms[1], "fd00:ff::1")  # the upstream routes only fd00:61::/64 back
+
+    pid = host.radvd_pid(router_id)
+    assert pid
+    os.kill(pid, signal.SIGKILL)
+    host.apply(state)
+    assert host.radvd_pid(router_id) not in (None, pid)
+    assert any(f"radvd --config={host.state_dir}/{host.router_ns(router_id)}/" in x for x in host.leftovers())
+
+    state["routers"] = []
+    host.apply(state)
+    assert not [x for x in host.leftovers() if "radvd" in x]
 
 
 def test_drift_is_repaired(host):

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Golden tests of the data plane's builders (src/net/net_nft.c,
- * net_dnsmasq.c): every tests/golden/net/<case>.in.json is parsed into a
+ * net_dnsmasq.c, net_radvd.c): every tests/golden/net/<case>.in.json is parsed into a
  * NetState (its "comment" key aside) and, with the prefix "gr-",
  *
  *   <case>.out.nft         the root namespace's filter ruleset
  *   <case>.out.router.nft  each router's NAT ruleset
+ *   <case>.out.radvd       and radvd configuration,
  *   <case>.out.hosts       each DHCP network's dhcp-hostsfile,
  *   <case>.out.opts        dhcp-optsfile,
  *   <case>.out.names       addn-hosts file
@@ -16,7 +17,8 @@
  * line, a comment to nft and dnsmasq alike.  GUREUM_TEST_REGENERATE=1
  * rewrites the files instead (review the diff).  Where nft and dnsmasq
  * are installed and we are root, every expected ruleset must pass
- * `nft -c -f` and every command line `dnsmasq --test`.
+ * `nft -c -f`, every command line `dnsmasq --test` and every radvd
+ * configuration `radvd --configtest` where radvd is installed.
  */
 #include "test-helpers.h"
 
@@ -49,6 +51,16 @@ static void nft_check(const char *path) {
                 fail_msg("%s does not pass nft -c: %s", path, e.message);
 }
 
+/* radvd parses a configuration (and does nothing else) with --configtest. */
+static void radvd_check(const char *path) {
+        _cleanup_free_ char *config = xasprintf("--config=%s", path);
+        const char *argv[] = { "radvd", "--configtest", config, "--logmethod=stderr", NULL };
+        Error e = {};
+        int r = exec_run(argv, 60000000, NULL, &e);
+        if (r < 0 && r != -ENOENT)
+                fail_msg("%s does not pass radvd --configtest: %s", path, e.message);
+}
+
 static void compare(const char *name, const char *ext, const Buf *got) {
         _cleanup_free_ char *path = xasprintf("%s/%s.%s", GOLDEN_DIR, name, ext), *want = NULL;
         size_t len;
@@ -73,6 +85,8 @@ static void compare(const char *name, const char *ext, const Buf *got) {
         }
         if (streq(ext, "out.nft") || streq(ext, "out.router.nft"))
                 nft_check(path);
+        if (streq(ext, "out.radvd"))
+                radvd_check(path);
 }
 
 /* dnsmasq parses the command line (and nothing else) with --test. */
@@ -94,7 +108,7 @@ static void run_case(const char *name) {
         _cleanup_free_ char *in = xasprintf("%s/%s.in.json", GOLDEN_DIR, name), *text = NULL;
         _cleanup_net_state_doc_ NetStateDoc *doc = NULL;
         NetNames names;
-        Buf filter = {}, routers = {}, hosts = {}, opts = {}, dnames = {}, argv = {};
+        Buf filter = {}, routers = {}, radvd = {}, hosts = {}, opts = {}, dnames = {}, argv = {};
         json_error_t jerr;
         Error e = {};
         size_t len;
@@ -116,6 +130,11 @@ static void run_case(const char *name) {
                         buf_printf(&routers, "%s# router %s\n", i ? "\n" : "", s->routers[i].id);
                 if (net_nft_router_build(&names, &s->routers[i], &routers, &e) < 0)
                         fail_msg("%s: %s", in, e.message);
+                Buf one = {};
+                net_radvd_build(&names, s, &s->routers[i], &one);
+                if (one.len > 0)
+                        buf_printf(&radvd, "%s# router %s\n%s", radvd.len ? "\n" : "", s->routers[i].id, one.data);
+                buf_done(&one);
         }
         for (size_t i = 0; i < s->n_networks; i++) {
                 const NetNetwork *net = &s->networks[i];
@@ -139,11 +158,12 @@ static void run_case(const char *name) {
 
         compare(name, "out.nft", &filter);
         compare(name, "out.router.nft", &routers);
+        compare(name, "out.radvd", &radvd);
         compare(name, "out.hosts", &hosts);
         compare(name, "out.opts", &opts);
         compare(name, "out.names", &dnames);
         compare(name, "out.argv", &argv);
-        Buf *all[] = { &filter, &routers, &hosts, &opts, &dnames, &argv };
+        Buf *all[] = { &filter, &routers, &radvd, &hosts, &opts, &dnames, &argv };
         for (size_t k = 0; k < ELEMENTSOF(all); k++)
                 buf_done(all[k]);
 }
