@@ -273,14 +273,23 @@ echo "SPOOFED-IP $ok"
 # Waits for the EC2 metadata's public-ipv4: the floating IP, associated once
 # both guests are ACTIVE, which may take minutes on a loaded machine.  No
 # bound here: the test's wait for USERDATA-EXIT, which starts after the
-# association, is the bound.
-PUBLIC_IPV4_SCRIPT = """#!/bin/sh
+# association, is the bound.  Then reports the IPv6 default route the
+# router announces (radvd) and the SLAAC address the guest took.
+TARGET_SCRIPT = """#!/bin/sh
 while :; do
     v=$(wget -q -O - http://169.254.169.254/latest/meta-data/public-ipv4)
     if [ -n "$v" ]; then break; fi
     sleep 1
 done
 echo "EC2-PUBLIC-IPV4 $v"
+r=""
+for i in $(seq 1 120); do
+    r=$(ip -6 route show default | grep "via fe80:" | head -n 1)
+    if [ -n "$r" ]; then break; fi
+    sleep 1
+done
+echo "IPV6-DEFAULT $r"
+echo "IPV6-ADDR $(ip -6 -o addr show scope global | sed -n 's/.* inet6 \\([0-9a-f:]*\\)\\/.*/\\1/p' | head -n 1)"
 """
 
 
@@ -292,6 +301,10 @@ def test_router_floating_ip_security_groups_and_recovery(routed):
     router = router["router"]
     t.neutron("PUT", "/routers/%s/add_router_interface" % router["id"], {"subnet_id": t.neutron(
         "GET", "/subnets?network_id=" + t.net["id"])["subnets"][0]["id"]})
+    # An IPv6 SLAAC subnet behind the same router: the router announces it and is the guests' default router.
+    v6 = t.neutron("POST", "/subnets", {"subnet": {"network_id": t.net["id"], "ip_version": 6, "cidr": "fd00:79::/64",
+                                                   "ipv6_ra_mode": "slaac", "ipv6_address_mode": "slaac"}})["subnet"]
+    t.neutron("PUT", "/routers/%s/add_router_interface" % router["id"], {"subnet_id": v6["id"]})
     # The target's own group: SSH from anywhere, no ICMP yet.
     sg = t.neutron("POST", "/security-groups", {"security_group": {"name": "gureum-test-ssh"}})["security_group"]
     t.neutron("POST", "/security-group-rules", {"security_group_rule": {
@@ -299,7 +312,7 @@ def test_router_floating_ip_security_groups_and_recovery(routed):
         "port_range_max": 22, "remote_ip_prefix": "0.0.0.0/0"}})
     target = t.nova.create("gureum-test-target", cloud.image_id, NANO, networks=[{"uuid": t.net["id"]}],
                            security_groups=[{"name": "gureum-test-ssh"}],
-                           user_data=user_data(PUBLIC_IPV4_SCRIPT))["server"]["id"]
+                           user_data=user_data(TARGET_SCRIPT))["server"]["id"]
     spoofer = t.boot("gureum-test-spoofer", SPOOF_SCRIPT)
     t.nova.wait(target, "ACTIVE", timeout=BOOT_TIMEOUT)
     t.nova.wait(spoofer, "ACTIVE", timeout=BOOT_TIMEOUT)
@@ -311,6 +324,9 @@ def test_router_floating_ip_security_groups_and_recovery(routed):
     # The EC2 metadata has the floating IP as the guest's public-ipv4 once it is associated.
     out = t.nova.wait_console(target, r"USERDATA-EXIT", timeout=BOOT_TIMEOUT)
     assert "USERDATA: EC2-PUBLIC-IPV4 %s" % fip_ip in out
+    assert "USERDATA: IPV6-DEFAULT default via fe80:" in out
+    (slaac,) = [f["ip_address"] for f in port["fixed_ips"] if f["subnet_id"] == v6["id"]]
+    assert "USERDATA: IPV6-ADDR %s\n" % slaac in out.replace("\r", "")
 
     # SNAT out, and anti-spoofing: a guest that takes another address is cut off.
     out = t.nova.wait_console(spoofer, r"USERDATA-EXIT", timeout=BOOT_TIMEOUT)
