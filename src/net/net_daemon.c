@@ -22,8 +22,9 @@
 #include "net/net_linux.h"
 #include "util/fileio.h"
 
-/* How long a daemon gets to exit on SIGTERM before SIGKILL. */
+/* How long a daemon gets to exit on SIGTERM before SIGKILL, and to write its pid file once started. */
 #define STOP_TIMEOUT_USEC (5 * 1000000LL)
+#define START_TIMEOUT_USEC (5 * 1000000LL)
 
 const NetDaemon net_dnsmasq_daemon = { "dnsmasq", "--pid-file=", NET_DNSMASQ_PID, NET_NS_DHCP };
 const NetDaemon net_radvd_daemon = { "radvd", "--pidfile=", NET_RADVD_PID, NET_NS_ROUTER };
@@ -32,6 +33,11 @@ static int64_t mono_usec(void) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void nap(void) {
+        struct timespec ts = { 0, 10 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
 }
 
 static pid_t pid_file_read(const NetDaemon *d, const char *dir) {
@@ -118,8 +124,7 @@ static void stop_pid(pid_t pid) {
                         (void) kill(pid, SIGKILL);
                         break;
                 }
-                struct timespec ts = { 0, 10 * 1000 * 1000 };
-                nanosleep(&ts, NULL);
+                nap();
         }
 }
 
@@ -173,7 +178,12 @@ void net_daemon_reap(const NetDaemon *d, const NetNames *n, const NetNameList *k
                 closedir(dir);
 }
 
-static int start(const char *ns, char *const *argv, Error *e) {
+/*
+ * Starts d and waits until its pid file names it: the parent of a daemon
+ * may exit before the child has written the file (radvd does), and the
+ * next apply, finding none, would start a second one.
+ */
+static int start(const NetDaemon *d, const char *ns, const char *dir, char *const *argv, Error *e) {
         size_t n = 0;
         while (argv[n])
                 n++;
@@ -185,7 +195,19 @@ static int start(const char *ns, char *const *argv, Error *e) {
         for (size_t i = 0; i < n; i++)
                 full[4 + i] = argv[i];
         /* The daemon forks into the background once it is set up; its exit status says whether it could. */
-        return net_run(full, NULL, 0, e);
+        int r = net_run(full, NULL, 0, e);
+        if (r < 0)
+                return r;
+        int64_t deadline = mono_usec() + START_TIMEOUT_USEC;
+        for (;;) {
+                pid_t pid = pid_file_read(d, dir);
+                if (pid > 0 && is_ours(d, pid, dir))
+                        return 0;
+                if (mono_usec() > deadline)
+                        return error_set(e, -ETIMEDOUT, "%s in %s wrote no pid file in %lld s (its log is in %s).",
+                                         d->program, ns, (long long) (START_TIMEOUT_USEC / 1000000), dir);
+                nap();
+        }
 }
 
 int net_daemon_ensure(const NetDaemon *d, const char *ns, const char *dir, char *const *argv, bool restart,
@@ -203,5 +225,5 @@ int net_daemon_ensure(const NetDaemon *d, const char *ns, const char *dir, char 
         }
         /* Dead, outdated, in a namespace that is not this one any more, or bound to old addresses. */
         net_daemon_stop(d, dir);
-        return start(ns, argv, e);
+        return start(d, ns, dir, argv, e);
 }

@@ -16,8 +16,6 @@
 
 #include "net/net_internal.h"
 
-/* Lease time, as Neutron's default dhcp_lease_duration. */
-#define LEASE "86400s"
 /* dnsmasq's --dhcp-lease-max is at most this (Neutron caps it the same way). */
 #define LEASE_MAX_CAP (1u << 24)
 
@@ -292,11 +290,12 @@ int net_dnsmasq_argv(const NetNames *n, const NetNetwork *net, const char *dir, 
                 if (sn->ip_version == 4) {
                         char mask[16];
                         net_netmask4(c.prefixlen, mask);
-                        argv_add(&a, xasprintf("--dhcp-range=set:subnet-%s,%s,static,%s," LEASE, sn->id, addr, mask));
+                        argv_add(&a, xasprintf("--dhcp-range=set:subnet-%s,%s,static,%s,%us", sn->id, addr, mask,
+                                               NET_LEASE_SECONDS));
                         leases += c.prefixlen >= 8 ? (uint64_t) 1 << (32 - c.prefixlen) : LEASE_MAX_CAP;
                 } else {
-                        argv_add(&a, xasprintf("--dhcp-range=set:subnet-%s,%s,%s,%d," LEASE, sn->id, addr,
-                                               v6_mode(sn), c.prefixlen));
+                        argv_add(&a, xasprintf("--dhcp-range=set:subnet-%s,%s,%s,%d,%us", sn->id, addr,
+                                               v6_mode(sn), c.prefixlen, NET_LEASE_SECONDS));
                         leases += c.prefixlen >= 104 ? (uint64_t) 1 << (128 - c.prefixlen) : LEASE_MAX_CAP;
                         ra = ra || v6_ra(sn);
                 }

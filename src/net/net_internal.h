@@ -110,6 +110,14 @@ void net_nft_filter_script(const NetNames *n, const NftFilter *f, Buf *out);
  */
 void net_nft_filter_delta(const NetNames *n, const NftFilter *old, const NftFilter *new, Buf *out);
 
+/*
+ * dnsmasq's lease time, as Neutron's default dhcp_lease_duration.  It is
+ * also both lifetimes of the IPv6 prefixes dnsmasq announces, which a
+ * router's radvd announces alike: routers that disagree on a prefix log
+ * it (RFC 4861, 6.2.7).
+ */
+#define NET_LEASE_SECONDS 86400u
+
 /* Files of a DHCP namespace's dnsmasq, under its directory (state_dir/<namespace>). */
 #define NET_DNSMASQ_PID "dnsmasq.pid"
 #define NET_DNSMASQ_HOSTS "hosts"

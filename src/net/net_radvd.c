@@ -64,8 +64,11 @@ static void put_leg(const NetNames *n, const NetNetwork *net, const NetRouterLeg
                 (void) net_cidr_parse(subnets[i]->cidr, &c);
                 c = net_cidr_network(&c);
                 net_addr_format(&c, true, prefix);
-                buf_printf(out, "\tprefix %s {\n\t\tAdvOnLink on;\n\t\tAdvAutonomous %s;\n\t};\n", prefix,
+                buf_printf(out, "\tprefix %s {\n\t\tAdvOnLink on;\n\t\tAdvAutonomous %s;\n", prefix,
                            streq(subnets[i]->ipv6_ra_mode, "dhcpv6-stateful") ? "off" : "on");
+                /* The DHCP namespace's dnsmasq may announce the prefix too: the same lifetimes. */
+                buf_printf(out, "\t\tAdvValidLifetime %u;\n\t\tAdvPreferredLifetime %u;\n\t};\n", NET_LEASE_SECONDS,
+                           NET_LEASE_SECONDS);
                 /* SLAAC guests learn the subnet's DNS servers here (RFC 8106); DHCPv6 tells the others. */
                 if (!streq(subnets[i]->ipv6_ra_mode, "slaac"))
                         continue;

@@ -152,7 +152,9 @@ def test_router_advertises_its_ipv6_subnets(linux_cloud):
         return os.path.exists(conf) and "prefix fd00:93::/64" in open(conf).read()
     wait_for(announced, timeout=60, what="the router's radvd to announce fd00:93::/64")
     assert "RDNSS fd00:93::53" in open(conf).read()
-    pid = int(open(os.path.join(os.path.dirname(conf), "radvd.pid")).read())
+    pid_file = os.path.join(os.path.dirname(conf), "radvd.pid")
+    wait_for(lambda: os.path.exists(pid_file), timeout=30, what="radvd to start")  # the file is written first
+    pid = int(open(pid_file).read())
     ns = os.readlink("/proc/%d/ns/net" % pid)
     assert ns == subprocess.run(["ip", "netns", "exec", router_ns, "readlink", "/proc/self/ns/net"],
                                 capture_output=True, text=True, check=True).stdout.strip()
