@@ -21,6 +21,7 @@ names and VNIs are its own (gureum_cloud.dataplane_tag); the foreign
 device is h<tag>-vx, made and removed by the test; HTTP goes only to the
 metadata address inside the cloud's own DHCP namespace.
 """
+import contextlib
 import os
 import subprocess
 
@@ -65,20 +66,14 @@ def clash():
     tag = dataplane_tag()
     device = "h%s-vx" % tag
     vni, _ = vni_range(tag)
-    subprocess.run(["ip", "link", "del", device], capture_output=True)
-    subprocess.run(["ip", "link", "add", device, "type", "vxlan", "id", str(vni), "dstport", "4789", "local",
-                    "127.0.0.1", "nolearning"], check=True, capture_output=True)
-    c = None
-    try:
+    with contextlib.ExitStack() as cleanup:  # undone in reverse, also when a step fails
+        cleanup.callback(subprocess.run, ["ip", "link", "del", device], capture_output=True)
+        subprocess.run(["ip", "link", "add", device, "type", "vxlan", "id", str(vni), "dstport", "4789", "local",
+                        "127.0.0.1", "nolearning"], check=True, capture_output=True)
         c = Cloud(dataplane="linux", net_tag=tag)
+        cleanup.callback(c.close)
         c.device, c.vni = device, vni
         yield c
-    finally:
-        try:
-            if c:
-                c.close()
-        finally:
-            subprocess.run(["ip", "link", "del", device], capture_output=True)
 
 
 def test_a_network_whose_vni_is_taken_fails_alone(clash):
@@ -112,20 +107,15 @@ def linux_cloud():
     """A cloud whose physical network "public" is an empty bridge of the test's (h<tag>-ex)."""
     tag = dataplane_tag()
     bridge = "h%s-ex" % tag
-    subprocess.run(["ip", "link", "add", bridge, "type", "bridge"], check=True, capture_output=True)
-    c = None
-    try:
+    with contextlib.ExitStack() as cleanup:
+        cleanup.callback(subprocess.run, ["ip", "link", "del", bridge], capture_output=True)
+        subprocess.run(["ip", "link", "add", bridge, "type", "bridge"], check=True, capture_output=True)
         with open("/proc/sys/net/ipv6/conf/%s/disable_ipv6" % bridge, "w") as f:
             f.write("1")
         subprocess.run(["ip", "link", "set", bridge, "up"], check=True, capture_output=True)
         c = Cloud(dataplane="linux", net_tag=tag, extra_config="\n[network]\nbridge_mappings = public:%s\n" % bridge)
+        cleanup.callback(c.close)
         yield c
-    finally:
-        try:
-            if c:
-                c.close()
-        finally:
-            subprocess.run(["ip", "link", "del", bridge], capture_output=True)
 
 
 def test_router_advertises_its_ipv6_subnets(linux_cloud):
