@@ -45,12 +45,6 @@ struct ApiConns {
         ApiConn *head, *tail;    /* waiting for headers, earliest deadline first */
 };
 
-static int64_t monotonic_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void waiting_remove(ApiConns *t, ApiConn *c) {
         if (!c->waiting)
                 return;
@@ -69,7 +63,7 @@ static void waiting_remove(ApiConns *t, ApiConn *c) {
 /* Deadlines are now + a constant, so appending keeps the list sorted. */
 static void waiting_append(ApiConns *t, ApiConn *c) {
         waiting_remove(t, c);
-        c->deadline = monotonic_usec() + t->header_timeout;
+        c->deadline = mono_usec() + t->header_timeout;
         c->prev = t->tail;
         if (t->tail)
                 t->tail->next = c;
@@ -88,7 +82,7 @@ static void *housekeeping(void *userdata) {
 
         pthread_mutex_lock(&t->lock);
         while (!t->stopping) {
-                int64_t now = monotonic_usec();
+                int64_t now = mono_usec();
                 ApiConn *c = t->head;
                 if (c && c->deadline <= now) {
                         /* libmicrohttpd sees the shutdown at its next poll and closes the connection. */

@@ -36,12 +36,6 @@ void net_name_list_done(NetNameList *l) {
         *l = (NetNameList) {};
 }
 
-static int64_t mono_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static NetNsMemo *memo_find(NetApply *a, const char *ns, bool create) {
         NetLinuxData *data = a->d->data;
         for (size_t i = 0; i < data->n_ns; i++)

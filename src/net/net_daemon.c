@@ -29,12 +29,6 @@
 const NetDaemon net_dnsmasq_daemon = { "dnsmasq", "--pid-file=", NET_DNSMASQ_PID, NET_NS_DHCP };
 const NetDaemon net_radvd_daemon = { "radvd", "--pidfile=", NET_RADVD_PID, NET_NS_ROUTER };
 
-static int64_t mono_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void nap(void) {
         struct timespec ts = { 0, 10 * 1000 * 1000 };
         nanosleep(&ts, NULL);

@@ -42,12 +42,6 @@ void exec_result_done(ExecResult *r) {
         *r = (ExecResult) {};
 }
 
-static int64_t mono_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* One captured stream: the pipe's read end and what was kept of it. */
 typedef struct Stream {
         int fd;

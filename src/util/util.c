@@ -258,6 +258,12 @@ int64_t now_usec(void) {
         return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+int64_t mono_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 /* Splits t into whole seconds and microseconds, flooring (t may be negative). */
 static void split_usec(int64_t t, time_t *ret_sec, int *ret_usec) {
         int64_t usec = t % 1000000;

@@ -129,6 +129,8 @@ uint64_t hash_fnv1a(const char *s);
 
 /* Wall-clock time in microseconds since the epoch. */
 int64_t now_usec(void);
+/* Monotonic time in microseconds (CLOCK_MONOTONIC): for deadlines and durations. */
+int64_t mono_usec(void);
 /* Formats t (usec) as "2026-01-02T03:04:05.000000Z" into buf (>= 28 bytes). */
 char *format_iso8601_usec(int64_t t, char buf[static 32]);
 /* Formats t (usec) as "2026-01-02T03:04:05Z" into buf (>= 21 bytes). */

@@ -137,12 +137,6 @@ int virt_list(Virt *v, VirtDomainInfo **ret, size_t *ret_n, Error *e) {
         VIRT_CALL(v, list, e, ret, ret_n, e);
 }
 
-static int64_t mono_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void sleep_usec(int64_t usec) {
         struct timespec ts = { .tv_sec = usec / 1000000, .tv_nsec = (usec % 1000000) * 1000 };
         while (nanosleep(&ts, &ts) < 0 && errno == EINTR)

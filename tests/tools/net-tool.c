@@ -32,12 +32,6 @@ static const char usage[] =
         "  names KIND ID                    print a name (bridge, tap, dhcp-ns, router-ns)\n"
         "STATE.json may be '-' for standard input.\n";
 
-static int64_t mono_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static int fail(int r, const Error *e) {
         fprintf(stderr, "net-tool: %s (%s)\n", e->message[0] ? e->message : "failed", strerror(-r));
         return 1;

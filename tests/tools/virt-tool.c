@@ -36,12 +36,6 @@ static const char usage[] =
         "  overlay BASE FORMAT PATH SIZE     create a qcow2 overlay\n"
         "  configdrive ISO NAME=FILE...      build a config drive from files\n";
 
-static int64_t mono_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static int fail(int r, const Error *e) {
         fprintf(stderr, "virt-tool: %s (%s)\n", e->message[0] ? e->message : "failed", strerror(-r));
         return r == -ENOENT ? 3 : 1;

@@ -12,12 +12,6 @@
 
 #include "util/exec.h"
 
-static int64_t mono_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void test_exec_true_and_output(void **state) {
         const char *argv[] = { "sh", "-c", "echo hello; echo oops >&2", NULL };
         ExecResult res;

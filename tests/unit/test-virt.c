@@ -18,12 +18,6 @@
 #define UUID1 "11111111-2222-4333-8444-555555555555"
 #define UUID2 "66666666-7777-4888-9999-aaaaaaaaaaaa"
 
-static int64_t mono_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static int reset_fake(void **state) {
         virt_fake_reset();
         return 0;
