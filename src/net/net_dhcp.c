@@ -9,20 +9,13 @@
 #include "net/net_linux.h"
 #include "util/fileio.h"
 
-static void bufp_done(Buf *b) {
-        buf_done(b);
-}
-static void linksp_done(NetLinks *l) {
-        net_links_done(l);
-}
-
 static int dhcp_apply(NetApply *a, const NetNetwork *net) {
         const NetNames *n = a->names;
         char ns[64], outer[NET_IFNAME_MAX + 1], inner[NET_IFNAME_MAX + 1], brbuf[NET_IFNAME_MAX + 1];
         _cleanup_free_ char *dir = NULL;
         _cleanup_strv_free_ char **argv = NULL, **addrs = NULL;
-        _cleanup_(bufp_done) Buf hosts = {}, opts = {}, names = {};
-        _cleanup_(linksp_done) NetLinks inside = {};
+        _cleanup_(buf_done) Buf hosts = {}, opts = {}, names = {};
+        _cleanup_(net_links_done) NetLinks inside = {};
         bool addrs_changed = false, files_changed = false;
         int r;
 

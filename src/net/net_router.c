@@ -19,13 +19,6 @@
 #include "util/fileio.h"
 #include "util/jx.h"
 
-static void linksp_done(NetLinks *l) {
-        net_links_done(l);
-}
-static void bufp_done(Buf *b) {
-        buf_done(b);
-}
-
 /* A route as (destination, via), canonical: "0.0.0.0/0", "10.1.0.0/16", "10.0.0.1". */
 typedef struct Route {
         char dst[64];
@@ -211,7 +204,7 @@ static int keep_legs(NetApply *a, const NetRouter *rt) {
 
 static int router_apply(NetApply *a, const NetRouter *rt) {
         char ns[64];
-        _cleanup_(linksp_done) NetLinks inside = {};
+        _cleanup_(net_links_done) NetLinks inside = {};
         NetNameList keep_inner = {};
         Buf nat = {};
         int r, first = 0;
@@ -303,7 +296,7 @@ static int router_apply(NetApply *a, const NetRouter *rt) {
  */
 static int radvd_apply(NetApply *a, const NetRouter *rt) {
         char ns[64];
-        _cleanup_(bufp_done) Buf conf = {};
+        _cleanup_(buf_done) Buf conf = {};
         net_name_router_ns(a->names, rt->id, ns);
         net_radvd_build(a->names, a->state, rt, &conf);
         if (!a->d->cfg.state_dir)
