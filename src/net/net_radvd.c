@@ -30,11 +30,13 @@ static const NetSubnet *ra_subnet(const NetNetwork *net, const char *ip) {
 
 /* One leg's interface block, if it has a subnet to announce. */
 static void put_leg(const NetNames *n, const NetNetwork *net, const NetRouterLeg *leg, Buf *out) {
-        const NetSubnet *subnets[16];
-        size_t k = 0;
+        size_t n_ips = 0, k = 0;
+        for (const char *const *ip = leg->ips; ip && *ip; ip++)
+                n_ips++;
+        _cleanup_free_ const NetSubnet **subnets = xcalloc(n_ips ? n_ips : 1, sizeof(*subnets));
         bool managed = false, other = false;
 
-        for (const char *const *ip = leg->ips; ip && *ip && k < ELEMENTSOF(subnets); ip++) {
+        for (const char *const *ip = leg->ips; ip && *ip; ip++) {
                 const NetSubnet *sn = ra_subnet(net, *ip);
                 bool seen = false;
                 for (size_t i = 0; sn && i < k; i++)
