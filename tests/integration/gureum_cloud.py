@@ -5,6 +5,7 @@
 # in the background, stopped by PID and removed on close.
 import ctypes
 import ctypes.util
+import ipaddress
 import json
 import os
 import secrets
@@ -135,6 +136,14 @@ class RawUpload:
 
     def close(self):
         self.sock.close()
+
+
+def eui64(cidr, mac):
+    """The SLAAC address (modified EUI-64) a NIC with this MAC takes in an IPv6 /64."""
+    m = [int(x, 16) for x in mac.split(":")]
+    m[0] ^= 2
+    iid = m[:3] + [0xff, 0xfe] + m[3:]
+    return str(ipaddress.ip_network(cidr)[int.from_bytes(bytes(iid), "big")])
 
 
 def free_port():

@@ -32,7 +32,6 @@ net-tool teardown.  Everything is removed also when a test fails.
 Run as root: /usr/bin/python3 -m pytest -v tests/integration/test_net_dataplane.py
 """
 
-import ipaddress
 import json
 import os
 import re
@@ -47,6 +46,8 @@ import uuid
 from pathlib import Path
 
 import pytest
+
+from gureum_cloud import eui64
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("GUREUM_BUILD", REPO / "build"))
@@ -521,14 +522,6 @@ def test_router_snat_and_floating_ip(host):
     run("ip", "-n", outside, "neigh", "flush", "all")
     assert host.tcp_request(outside, "172.24.4.10", 8080, timeout=2) is None
     wait_until(lambda: host.tcp_request(vm1, "172.24.4.1", 7000) == "172.24.4.2", "SNAT back to 172.24.4.2")
-
-
-def eui64(prefix, mac):
-    """The SLAAC address a NIC with this MAC takes in an IPv6 /64."""
-    b = bytearray(int(x, 16) for x in mac.split(":"))
-    b[0] ^= 2
-    iid = int.from_bytes(bytes(b[:3]) + b"\xff\xfe" + bytes(b[3:]), "big")
-    return str(ipaddress.IPv6Network(prefix).network_address + iid)
 
 
 def ipv6_network(net_id, prefix, ra_mode="slaac"):

@@ -12,6 +12,8 @@ import uuid
 import pytest
 import requests
 
+from gureum_cloud import eui64
+
 
 class Net:
     """Raw requests to /network/v2.0 with one token; remembers what it
@@ -398,13 +400,6 @@ def test_external_network_subnets_are_not_visible(cloud, net, member):
 
 
 # ---- IPv6 ----------------------------------------------------------------------
-
-def eui64(cidr, mac):
-    m = [int(x, 16) for x in mac.split(":")]
-    m[0] ^= 2
-    iid = m[:3] + [0xff, 0xfe] + m[3:]
-    return str(ipaddress.ip_network(cidr)[int.from_bytes(bytes(iid), "big")])
-
 
 def test_ipv6_modes_and_slaac_addresses(net):
     n = net.make("network", name="gureum-test-v6")
