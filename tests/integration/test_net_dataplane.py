@@ -47,7 +47,7 @@ from pathlib import Path
 
 import pytest
 
-from gureum_cloud import eui64
+from gureum_cloud import dataplane_tag, eui64
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("GUREUM_BUILD", REPO / "build"))
@@ -119,7 +119,7 @@ class Host:
     """The data plane of one test (prefix g<hex>-) and its scaffolding (h<hex>-)."""
 
     def __init__(self):
-        tag = secrets.token_hex(1)
+        tag = dataplane_tag()  # no other cloud of the run, and no leftover, carries it
         self.prefix = "g" + tag + "-"
         self.scaffold = "h" + tag + "-"
         self.dir = Path(tempfile.mkdtemp(prefix="gureum-test-"))
